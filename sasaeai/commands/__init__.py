@@ -1,0 +1,1 @@
+"""`sasaeai` subcommands. Each module here exposes register(subparsers); cli.py finds them."""

@@ -1,0 +1,63 @@
+"""Configuration, read only from the environment (names are contracts: see README)."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+LINE_API_DEFAULT = "https://api.line.me"
+INSTANCE_DIR = Path(os.environ.get("SASAEAI_INSTANCE_DIR", Path.cwd() / "instance"))
+
+
+def _default_database_url() -> str:
+    return f"sqlite:///{INSTANCE_DIR / 'sasaeai.sqlite3'}"
+
+
+@dataclass(frozen=True)
+class Config:
+    line_channel_secret: str = ""
+    line_channel_access_token: str = ""
+    line_api_base_url: str = LINE_API_DEFAULT
+    database_url: str = field(default_factory=_default_database_url)
+    # Largest webhook body accepted; LINE batches events, but a megabyte is far beyond any batch.
+    max_webhook_bytes: int = 1_000_000
+    log_level: str = "INFO"
+    # How long a worker may sit on one event before another may take it over (SQLite lease).
+    line_request_timeout: float = 10.0
+    event_max_attempts: int = 5
+    outbox_max_attempts: int = 8
+    # Run the event worker and outbox dispatcher inside the web process (the demo does).
+    run_workers_in_process: bool = False
+    testing: bool = False
+
+    ENV_NAMES = {
+        "line_channel_secret": "LINE_CHANNEL_SECRET",
+        "line_channel_access_token": "LINE_CHANNEL_ACCESS_TOKEN",
+        "line_api_base_url": "LINE_API_BASE_URL",
+        "database_url": "DATABASE_URL",
+        "max_webhook_bytes": "SASAEAI_MAX_WEBHOOK_BYTES",
+        "log_level": "SASAEAI_LOG_LEVEL",
+        "line_request_timeout": "SASAEAI_LINE_TIMEOUT",
+        "event_max_attempts": "SASAEAI_EVENT_MAX_ATTEMPTS",
+        "outbox_max_attempts": "SASAEAI_OUTBOX_MAX_ATTEMPTS",
+        "run_workers_in_process": "SASAEAI_IN_PROCESS_WORKERS",
+    }
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Config":
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            name = cls.ENV_NAMES.get(f.name)
+            if name and env.get(name) not in (None, ""):
+                raw = env[name]
+                if f.type in ("int", int):
+                    values[f.name] = int(raw)
+                elif f.type in ("float", float):
+                    values[f.name] = float(raw)
+                elif f.type in ("bool", bool):
+                    values[f.name] = raw.lower() in ("1", "true", "yes", "on")
+                else:
+                    values[f.name] = raw
+        values.update(overrides)
+        return cls(**values)

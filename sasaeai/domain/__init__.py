@@ -1,0 +1,1 @@
+"""The model and the rules. Imports SQLAlchemy and the standard library only."""
