@@ -1,0 +1,1 @@
+"""LINE-facing code: events in, messages out."""

@@ -1,0 +1,118 @@
+"""Turn one stored LINE event into its effects (outbox rows, later domain changes).
+
+Runs inside the worker's transaction: everything a handler writes commits together with the
+event being marked done, so a retried event never doubles its effects.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+import structlog
+from linebot.v3.webhooks import (
+    Event,
+    FollowEvent,
+    MessageEvent,
+    TextMessageContent,
+    UnfollowEvent,
+    UnknownEvent,
+)
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from sasaeai import outbox
+from sasaeai.bot.texts import RESIDENT
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class EventContext:
+    session: Session
+    now: datetime
+    raw: dict[str, Any]
+
+    @property
+    def user_id(self) -> str | None:
+        return (self.raw.get("source") or {}).get("userId")
+
+    @property
+    def event_time(self) -> datetime:
+        stamp = self.raw.get("timestamp")
+        if not stamp:
+            return self.now
+        return datetime.fromtimestamp(int(stamp) / 1000, tz=timezone.utc)
+
+    def reply(self, *messages: dict[str, Any]) -> None:
+        outbox.enqueue_reply(
+            self.session, reply_token=self.raw.get("replyToken"), user_id=self.user_id,
+            messages=list(messages), event_time=self.event_time, now=self.now,
+            dedupe_key=f"reply:{self.raw.get('webhookEventId')}")
+
+
+def text(message: str, quick_reply: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    result: dict[str, Any] = {"type": "text", "text": message}
+    if quick_reply:
+        result["quickReply"] = {"items": quick_reply}
+    return result
+
+
+def postback_item(label: str, data: str) -> dict[str, Any]:
+    return {"type": "action", "action": {"type": "postback", "label": label, "data": data,
+                                         "displayText": label}}
+
+
+def parse_event(raw: dict[str, Any]) -> Event | UnknownEvent | None:
+    """The SDK's model of an event; None for one that lacks a required field."""
+    try:
+        return Event.from_dict(raw)
+    except ValidationError:
+        return None
+    except ValueError:
+        return UnknownEvent.new_from_json_dict(raw)
+
+
+def on_follow(ctx: EventContext, event: FollowEvent) -> str:
+    ctx.reply(
+        text(RESIDENT["greeting"]),
+        text(RESIDENT["privacy_notice"], [
+            postback_item(RESIDENT["consent_yes"], "v1|consent|yes"),
+            postback_item(RESIDENT["consent_no"], "v1|consent|no"),
+        ]),
+    )
+    return "greeted"
+
+
+def on_unfollow(ctx: EventContext, event: UnfollowEvent) -> str:
+    return "unfollowed"
+
+
+def on_message(ctx: EventContext, event: MessageEvent) -> str:
+    if isinstance(event.message, TextMessageContent):
+        ctx.reply(text(RESIDENT["acknowledge_text"]))
+        return "acknowledged"
+    ctx.reply(text(RESIDENT["not_text"]))
+    return "not_text"
+
+
+HANDLERS: dict[type, Callable[[EventContext, Any], str]] = {
+    FollowEvent: on_follow,
+    UnfollowEvent: on_unfollow,
+    MessageEvent: on_message,
+}
+
+
+def handle_event(session: Session, raw: dict[str, Any], now: datetime) -> str:
+    """Handle one event; return a short outcome for the event log."""
+    if raw.get("mode") == "standby":
+        return "standby"  # another channel owns the chat: LINE forbids sending
+    event = parse_event(raw)
+    if event is None:
+        log.warning("event.malformed", event_type=raw.get("type"))
+        return "malformed"
+    handler = HANDLERS.get(type(event))
+    if handler is None:
+        log.info("event.ignored", event_type=raw.get("type"))
+        return f"ignored:{str(raw.get('type'))[:40]}"
+    return handler(EventContext(session, now, raw), event)
