@@ -80,9 +80,8 @@ def store_events(session: Session, destination: str, events: Iterable[dict[str, 
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = insert(InboundEvent).values(rows).on_conflict_do_nothing(
-        index_elements=["webhook_event_id"])
-    result = session.execute(stmt)
-    return max(result.rowcount or 0, 0)
+        index_elements=["webhook_event_id"]).returning(InboundEvent.id)
+    return len(session.execute(stmt).all())
 
 
 def claim_next(session: Session, now: datetime) -> InboundEvent | None:

@@ -79,8 +79,9 @@ def _insert(session: Session, row: dict[str, Any]) -> bool:
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     result = session.execute(
-        insert(OutboxMessage).values(**row).on_conflict_do_nothing(index_elements=["dedupe_key"]))
-    return bool(result.rowcount)
+        insert(OutboxMessage).values(**row).on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(OutboxMessage.id))
+    return result.first() is not None
 
 
 def _dump(messages: Sequence[dict[str, Any]]) -> str:

@@ -16,7 +16,6 @@ from linebot.v3.webhooks import (
     MessageEvent,
     TextMessageContent,
     UnfollowEvent,
-    UnknownEvent,
 )
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
@@ -63,14 +62,17 @@ def postback_item(label: str, data: str) -> dict[str, Any]:
                                          "displayText": label}}
 
 
-def parse_event(raw: dict[str, Any]) -> Event | UnknownEvent | None:
-    """The SDK's model of an event; None for one that lacks a required field."""
+MALFORMED, UNKNOWN = "malformed", "unknown"
+
+
+def parse_event(raw: dict[str, Any]) -> Event | str:
+    """The SDK's model of an event, or why there is none (a pydantic error must not escape)."""
     try:
         return Event.from_dict(raw)
     except ValidationError:
-        return None
-    except ValueError:
-        return UnknownEvent.new_from_json_dict(raw)
+        return MALFORMED
+    except ValueError:  # the SDK's answer for an event or message type it does not know
+        return UNKNOWN
 
 
 def on_follow(ctx: EventContext, event: FollowEvent) -> str:
@@ -108,9 +110,9 @@ def handle_event(session: Session, raw: dict[str, Any], now: datetime) -> str:
     if raw.get("mode") == "standby":
         return "standby"  # another channel owns the chat: LINE forbids sending
     event = parse_event(raw)
-    if event is None:
-        log.warning("event.malformed", event_type=raw.get("type"))
-        return "malformed"
+    if event == MALFORMED:
+        log.warning("event.malformed", event_type=str(raw.get("type"))[:40])
+        return MALFORMED
     handler = HANDLERS.get(type(event))
     if handler is None:
         log.info("event.ignored", event_type=raw.get("type"))

@@ -1,0 +1,43 @@
+"""`python -m linesim`: run the simulator standalone for manual testing and demos."""
+from __future__ import annotations
+
+import argparse
+import os
+
+from .server import create_app
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="linesim", description="Local LINE platform simulator")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8081)
+    parser.add_argument("--webhook-url", default=os.environ.get("LINESIM_WEBHOOK_URL"),
+                        help="the bot's webhook, e.g. http://127.0.0.1:8000/callback")
+    parser.add_argument("--channel-secret", default=os.environ.get("LINE_CHANNEL_SECRET"),
+                        help="default: $LINE_CHANNEL_SECRET")
+    parser.add_argument("--access-token", default=os.environ.get("LINE_CHANNEL_ACCESS_TOKEN"),
+                        help="default: $LINE_CHANNEL_ACCESS_TOKEN")
+    parser.add_argument("--reply-token-ttl", type=float, default=60.0)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if not args.channel_secret or not args.access_token:
+        build_parser().error("a channel secret and an access token are needed "
+                             "(LINE_CHANNEL_SECRET / LINE_CHANNEL_ACCESS_TOKEN or the flags)")
+    app = create_app(args.channel_secret, args.access_token, args.webhook_url,
+                     reply_token_ttl=args.reply_token_ttl)
+    from werkzeug.serving import make_server
+
+    server = make_server(args.host, args.port, app, threaded=True)
+    base = f"http://{args.host}:{server.port}"
+    print(f"LINE simulator: chat page {base}/  Messaging API {base}  "
+          f"webhook → {args.webhook_url or '(not set; PUT /_sim/config)'}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0

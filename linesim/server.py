@@ -1,0 +1,476 @@
+"""The LINE platform simulator: Messaging API, webhook sender, control API and chat page.
+
+It is a product for developers, not a mock: it answers like LINE and refuses
+what LINE refuses (limits, reply tokens, retry keys), so a bot that works here
+has already met the platform's rules. See linesim/README.md for the control API.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import re
+import secrets
+import socket
+import time
+import uuid
+from typing import Any, Callable
+
+from flask import Flask, Response, abort, jsonify, render_template, request
+
+from . import validation, webhook
+from .state import FAULT_ENDPOINTS, AcceptedKey, Clock, SimState, SystemClock
+
+AUTH_FAILED = ("Authentication failed. Confirm that the access token in the authorization "
+               "header is valid.")
+AUTH_MISSING = ("Authorization header required. Must follow the scheme, "
+                "'Authorization: Bearer <ACCESS TOKEN>'")
+UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+# A 1x1 grey PNG, served as the content of images the simulated users send.
+PIXEL_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000d49444154789c6368686800000304010181d5a2d80000000049454e44ae426082")
+
+
+def create_app(channel_secret: str, access_token: str, webhook_url: str | None = None, *,
+               reply_token_ttl: float = 60.0, clock: Clock | None = None,
+               bot_display_name: str = "sasaeai (simulator)") -> Flask:
+    """Build a simulator with its own in-memory state.
+
+    ``clock`` follows sasaeai.clock.Clock (``now() -> aware datetime``); pass a
+    FixedClock to make reply-token expiry and timestamps deterministic, and the
+    control API will then expose ``POST /_sim/clock/advance``.
+    """
+    app = Flask(__name__)
+    app.json.sort_keys = False
+    app.json.ensure_ascii = False
+    state = SimState(clock=clock or SystemClock(), webhook_url=webhook_url,
+                     channel_secret=channel_secret)
+    app.extensions["linesim"] = state
+    ttl = float(reply_token_ttl)
+
+    def line_error(status: int, message: str, details: list | None = None,
+                   headers: dict | None = None, **extra: Any) -> Response:
+        body: dict[str, Any] = {"message": message}
+        if details:
+            body["details"] = details
+        body.update(extra)
+        response = jsonify(body)
+        response.status_code = status
+        for key, value in (headers or {}).items():
+            response.headers[key] = value
+        return response
+
+    # ------------------------------------------------------------------ Messaging API
+    def messaging_endpoint(endpoint: str, handler: Callable[[dict, dict], Response]) -> Response:
+        """Common pipeline: auth, faults, retry key, JSON, validation, then the handler.
+
+        The order mirrors what a client can observe from LINE: authentication is
+        checked first; a platform failure (5xx/429) happens before the body is
+        looked at; only an accepted request records its retry key.
+        """
+        request_id = str(uuid.uuid4())
+        entry: dict[str, Any] = {"seq": state.next_seq(), "at": state.now_iso(),
+                                 "method": request.method, "path": request.path,
+                                 "endpoint": endpoint, "requestId": request_id,
+                                 "retryKey": request.headers.get("X-Line-Retry-Key")}
+        response = _pipeline(endpoint, handler, entry)
+        response.headers["x-line-request-id"] = request_id
+        entry["status"] = response.status_code
+        with state.lock:
+            state.requests.append(entry)
+        if entry.get("fault") == "drop_after_accept":
+            _drop_connection()
+        return response
+
+    def _pipeline(endpoint: str, handler: Callable[[dict, dict], Response],
+                  entry: dict[str, Any]) -> Response:
+        auth = request.headers.get("Authorization", "")
+        if not auth:
+            return line_error(401, AUTH_MISSING)
+        if auth != f"Bearer {access_token}":
+            return line_error(401, AUTH_FAILED)
+        for fault in state.take_faults(endpoint, ("latency",), first_only=False):
+            time.sleep(fault.ms / 1000.0)
+        for fault in state.take_faults(endpoint, ("status", "monthly_quota"), first_only=True):
+            entry["fault"] = fault.kind
+            if fault.kind == "monthly_quota":
+                return line_error(429, "You have reached your monthly limit.")
+            headers = {"Retry-After": _fmt_seconds(fault.retryAfter)} if fault.retryAfter else None
+            message = "Too many requests" if fault.status == 429 else _status_message(fault.status)
+            return line_error(fault.status, message, headers=headers)
+        if request.method == "GET":
+            return handler({}, entry)
+        retry_key = request.headers.get("X-Line-Retry-Key")
+        if retry_key is not None:
+            if endpoint == "reply":
+                return line_error(400, "The retry key cannot be specified for this endpoint")
+            if not UUID_RE.match(retry_key):
+                return line_error(400, "The value of the X-Line-Retry-Key header must be a UUID")
+        try:
+            body = json.loads(request.get_data(as_text=False) or b"null")
+        except (ValueError, UnicodeDecodeError):
+            return line_error(400, "The request body has 1 error(s)",
+                              [{"message": "Invalid JSON", "property": ""}])
+        details = {"reply": validation.validate_reply, "push": validation.validate_push,
+                   "multicast": validation.validate_multicast}[endpoint](body)
+        if details:
+            return line_error(400, f"The request body has {len(details)} error(s)", details)
+        entry["messages"] = len(body["messages"])
+        return handler(body, entry)
+
+    def _drop_connection() -> None:
+        """Close the TCP connection without answering (the request was already accepted)."""
+        sock = request.environ.get("werkzeug.socket")
+        if sock is None:
+            app.logger.warning("drop_after_accept needs the werkzeug server; answered normally")
+            return
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def accept_with_retry_key(endpoint: str, entry: dict[str, Any],
+                              send: Callable[[], dict[str, Any]]) -> Response:
+        """Deliver once per retry key; a repeat gets 409 with the first request's id."""
+        key = request.headers.get("X-Line-Retry-Key")
+        with state.lock:
+            if key is not None:
+                accepted = state.accepted_key(key)
+                if accepted is not None:
+                    extra = {"sentMessages": accepted.sentMessages} if accepted.sentMessages else {}
+                    entry["conflict"] = True
+                    return line_error(409, "The retry key is already accepted",
+                                      headers={"x-line-accepted-request-id": accepted.requestId},
+                                      **extra)
+            result = send()
+            if key is not None:
+                state.retry_keys[key] = AcceptedKey(entry["requestId"], state.now(),
+                                                    result.get("sentMessages"))
+            _maybe_drop(endpoint, entry)
+        return jsonify(result)
+
+    def _maybe_drop(endpoint: str, entry: dict[str, Any]) -> None:
+        if state.take_faults(endpoint, ("drop_after_accept",), first_only=True):
+            entry["fault"] = "drop_after_accept"
+            entry["dropped"] = True
+
+    @app.post("/v2/bot/message/reply")
+    def reply():
+        def handle(body: dict, entry: dict) -> Response:
+            with state.lock:
+                token = state.use_reply_token(body["replyToken"], ttl)
+                if token is None:
+                    return line_error(400, "Invalid reply token")
+                entry["recipients"] = 1
+                entry["userId"] = token.userId
+                sent = state.sent_messages(body["messages"])
+                entry["delivered"] = state.deliver(token.userId, "reply", body["messages"],
+                                                   entry["requestId"], sent)
+                _maybe_drop("reply", entry)
+            return jsonify({"sentMessages": sent})
+        return messaging_endpoint("reply", handle)
+
+    @app.post("/v2/bot/message/push")
+    def push():
+        def handle(body: dict, entry: dict) -> Response:
+            def send() -> dict[str, Any]:
+                entry["recipients"] = 1
+                entry["userId"] = body["to"]
+                sent = state.sent_messages(body["messages"])
+                entry["delivered"] = state.deliver(body["to"], "push", body["messages"],
+                                                   entry["requestId"], sent)
+                return {"sentMessages": sent}
+            return accept_with_retry_key("push", entry, send)
+        return messaging_endpoint("push", handle)
+
+    @app.post("/v2/bot/message/multicast")
+    def multicast():
+        def handle(body: dict, entry: dict) -> Response:
+            def send() -> dict[str, Any]:
+                recipients = list(dict.fromkeys(body["to"]))  # LINE sends once per distinct id
+                entry["recipients"] = len(recipients)
+                for uid in recipients:
+                    state.deliver(uid, "multicast", body["messages"], entry["requestId"],
+                                  state.sent_messages(body["messages"]))
+                return {}
+            return accept_with_retry_key("multicast", entry, send)
+        return messaging_endpoint("multicast", handle)
+
+    @app.get("/v2/bot/profile/<user_id>")
+    def profile(user_id: str):
+        def handle(_body: dict, _entry: dict) -> Response:
+            with state.lock:
+                user = state.users.get(user_id)
+                if user is None or not user.following:
+                    return line_error(404, "Not found")
+                return jsonify(user.profile())
+        return messaging_endpoint("profile", handle)
+
+    @app.get("/v2/bot/info")
+    def bot_info():
+        def handle(_body: dict, _entry: dict) -> Response:
+            return jsonify({"userId": state.bot_user_id, "basicId": "@" + state.bot_user_id[1:9],
+                            "displayName": bot_display_name, "chatMode": "bot",
+                            "markAsReadMode": "auto"})
+        return messaging_endpoint("info", handle)
+
+    @app.get("/v2/bot/message/<message_id>/content")
+    def message_content(message_id: str):
+        def handle(_body: dict, _entry: dict) -> Response:
+            if message_id not in state.media:
+                return line_error(404, "Not found")
+            return Response(PIXEL_PNG, mimetype=state.media[message_id])
+        return messaging_endpoint("content", handle)
+
+    # ------------------------------------------------------------------ control API
+    def bad(message: str, status: int = 400) -> Response:
+        response = jsonify({"error": message})
+        response.status_code = status
+        return response
+
+    def json_body() -> dict[str, Any]:
+        body = request.get_json(silent=True)
+        if body is None and request.get_data():
+            abort(bad("body must be JSON"))
+        if body is not None and not isinstance(body, dict):
+            abort(bad("body must be a JSON object"))
+        return body or {}
+
+    @app.get("/_sim/config")
+    def get_config():
+        return jsonify({"webhookUrl": state.webhook_url, "botUserId": state.bot_user_id,
+                        "botDisplayName": bot_display_name, "replyTokenTtl": ttl,
+                        "clockControllable": hasattr(state.clock, "advance"),
+                        "now": state.now_iso()})
+
+    @app.put("/_sim/config")
+    def put_config():
+        body = json_body()
+        if "webhookUrl" in body:
+            url = body["webhookUrl"]
+            if url is not None and not (isinstance(url, str) and re.match(r"^https?://", url)):
+                return bad("webhookUrl must be an http(s) URL or null")
+            state.webhook_url = url
+        return get_config()
+
+    @app.post("/_sim/users")
+    def create_user():
+        body = json_body()
+        uid = body.get("userId")
+        if uid is not None and not (isinstance(uid, str) and validation.USER_ID_RE.match(uid)):
+            return bad("userId must be 'U' followed by 32 lowercase hex digits")
+        name = body.get("displayName")
+        if name is not None and not isinstance(name, str):
+            return bad("displayName must be a string")
+        try:
+            user = state.add_user(name, uid, bool(body.get("following", False)))
+        except KeyError:
+            return bad("user already exists", 409)
+        return jsonify(user.public()), 201
+
+    @app.get("/_sim/users")
+    def list_users():
+        with state.lock:
+            return jsonify({"users": [u.public() for u in state.users.values()]})
+
+    @app.get("/_sim/users/<uid>")
+    def get_user(uid: str):
+        with state.lock:
+            user = state.users.get(uid)
+            return jsonify(user.public()) if user else bad("unknown user", 404)
+
+    @app.get("/_sim/users/<uid>/messages")
+    def user_messages(uid: str):
+        after = request.args.get("after", 0, type=int)
+        include_undelivered = request.args.get("all") in ("1", "true")
+        with state.lock:
+            entries = [
+                {k: e[k] for k in ("seq", "via", "message", "at", "id", "requestId", "delivered")}
+                for e in state.transcripts.get(uid, [])
+                if e["direction"] == "bot" and e["seq"] > after
+                and (e["delivered"] or include_undelivered)]
+        return jsonify({"userId": uid, "messages": entries})
+
+    @app.get("/_sim/users/<uid>/conversation")
+    def user_conversation(uid: str):
+        """Both directions, for the chat page."""
+        after = request.args.get("after", 0, type=int)
+        with state.lock:
+            user = state.users.get(uid)
+            entries = [e for e in state.transcripts.get(uid, []) if e["seq"] > after]
+            return jsonify({"user": user.public() if user else None, "entries": entries})
+
+    @app.post("/_sim/users/<uid>/events")
+    def send_event(uid: str):
+        spec = json_body()
+        with state.lock:
+            user = state.users.get(uid)
+            if user is None:
+                return bad("unknown user; create it with POST /_sim/users", 404)
+            kind = spec.get("type")
+            if kind == "follow" and user.following:
+                return bad("the user is already a friend of the bot", 409)
+            if kind != "follow" and not user.following:
+                return bad("the user is not a friend of the bot (blocked or never followed); "
+                           "send a follow event first", 409)
+            if kind == "follow":
+                spec = {**spec, "isUnblocked": user.everBlocked}
+            message_id = state.next_message_id()
+            try:
+                event = webhook.build_event(spec, user_id=uid, timestamp_s=state.now(),
+                                            message_id=message_id,
+                                            quote_token=secrets.token_urlsafe(48))
+            except webhook.EventError as exc:
+                return bad(str(exc))
+            if webhook.takes_reply_token(event):
+                event["replyToken"] = state.issue_reply_token(uid, event["webhookEventId"])
+            if kind == "follow":
+                user.following = True
+            elif kind == "unfollow":
+                user.following = False
+                user.everBlocked = True
+            if kind == "image":
+                state.media[message_id] = "image/png"
+            state.events[event["webhookEventId"]] = event
+            entry = state.record(uid, {"direction": "user", "event": event,
+                                       "displayText": spec.get("displayText")})
+        outcome = dispatch([event])
+        with state.lock:
+            entry["webhook"] = outcome
+        return jsonify({"webhookEventId": event["webhookEventId"],
+                        "replyToken": event.get("replyToken"), **outcome})
+
+    def dispatch(events: list[dict[str, Any]]) -> dict[str, Any]:
+        """Sign and POST events to the bot; the lock is not held (the bot calls back)."""
+        url = state.webhook_url
+        if not url:
+            return {"status": None, "body": None, "error": "no webhook URL configured"}
+        body = webhook.encode_body(state.bot_user_id, events)
+        return webhook.post(url, body, webhook.sign(channel_secret, body))
+
+    @app.post("/_sim/events/<event_id>/redeliver")
+    def redeliver(event_id: str):
+        with state.lock:
+            original = state.events.get(event_id)
+            if original is None:
+                return bad("unknown webhookEventId", 404)
+            event = copy.deepcopy(original)
+        event["deliveryContext"] = {"isRedelivery": True}
+        outcome = dispatch([event])
+        return jsonify({"webhookEventId": event_id, "replyToken": event.get("replyToken"),
+                        **outcome})
+
+    @app.post("/_sim/webhook/raw")
+    def raw_webhook():
+        """Send any body to the bot, with a valid, bad or missing signature."""
+        spec = json_body()
+        if not state.webhook_url:
+            return bad("no webhook URL configured", 409)
+        raw = spec.get("body", {"destination": state.bot_user_id, "events": []})
+        data = raw.encode("utf-8") if isinstance(raw, str) else json.dumps(
+            raw, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        mode = spec.get("signature", "valid")
+        if mode == "valid":
+            signature = webhook.sign(channel_secret, data)
+        elif mode == "bad":
+            signature = webhook.sign(channel_secret + "-wrong", data)
+        elif mode == "missing":
+            signature = None
+        else:
+            return bad("signature must be valid, bad or missing")
+        if "signatureValue" in spec:
+            signature = spec["signatureValue"]
+        outcome = webhook.post(state.webhook_url, data, signature)
+        return jsonify({**outcome, "signature": signature})
+
+    @app.get("/_sim/requests")
+    def requests_log():
+        with state.lock:
+            entries = list(state.requests)
+        endpoint = request.args.get("endpoint")
+        if endpoint:
+            entries = [e for e in entries if e["endpoint"] == endpoint]
+        return jsonify({"requests": entries})
+
+    @app.get("/_sim/faults")
+    def list_faults():
+        with state.lock:
+            return jsonify({"faults": [f.public() for f in state.faults]})
+
+    @app.post("/_sim/faults")
+    def add_fault():
+        try:
+            fault = state.add_fault(json_body())
+        except ValueError as exc:
+            return bad(str(exc))
+        return jsonify(fault.public()), 201
+
+    @app.delete("/_sim/faults")
+    def clear_faults():
+        endpoint = request.args.get("endpoint")
+        if endpoint is not None and endpoint not in FAULT_ENDPOINTS:
+            return bad(f"endpoint must be one of {FAULT_ENDPOINTS}")
+        with state.lock:
+            state.faults = [f for f in state.faults if endpoint and f.endpoint != endpoint]
+        return jsonify({"faults": [f.public() for f in state.faults]})
+
+    @app.post("/_sim/reset")
+    def reset():
+        state.reset()
+        return jsonify({"ok": True})
+
+    @app.post("/_sim/reply-tokens/expire")
+    def expire_tokens():
+        return jsonify({"expired": state.expire_reply_tokens(ttl)})
+
+    @app.get("/_sim/reply-tokens")
+    def list_tokens():
+        with state.lock:
+            now = state.now()
+            return jsonify({"replyTokens": [
+                {"replyToken": t.token, "userId": t.userId, "webhookEventId": t.webhookEventId,
+                 "used": t.usedAt is not None, "expired": now - t.issuedAt > ttl}
+                for t in state.reply_tokens.values()]})
+
+    @app.get("/_sim/clock")
+    def get_clock():
+        return jsonify({"now": state.now_iso(), "controllable": hasattr(state.clock, "advance")})
+
+    @app.post("/_sim/clock/advance")
+    def advance_clock():
+        if not hasattr(state.clock, "advance"):
+            return bad("the simulator runs on the system clock; pass clock=FixedClock(...)", 409)
+        seconds = json_body().get("seconds")
+        if not isinstance(seconds, (int, float)) or seconds < 0:
+            return bad("seconds must be a non-negative number")
+        state.clock.advance(seconds=seconds)
+        return get_clock()
+
+    # ------------------------------------------------------------------ chat page
+    @app.get("/")
+    def index():
+        return render_template("index.html", bot_name=bot_display_name)
+
+    @app.errorhandler(404)
+    def not_found(_exc):
+        return line_error(404, "Not found")
+
+    @app.errorhandler(405)
+    def not_allowed(_exc):
+        return line_error(405, "Method not allowed")
+
+    return app
+
+
+def _fmt_seconds(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _status_message(status: int) -> str:
+    return {500: "Internal server error", 502: "Bad gateway", 503: "Service unavailable",
+            504: "Gateway timeout", 403: "Forbidden", 400: "Bad request"}.get(status, "Error")
+
+
+def state_of(app: Flask) -> SimState:
+    """The simulator state behind an app (for in-process tests)."""
+    return app.extensions["linesim"]

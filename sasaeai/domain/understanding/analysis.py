@@ -1,0 +1,155 @@
+"""Morphological analysis with Sudachi, and the several views of one message that the
+matchers use.
+
+The Sudachi dictionary takes a while to load, so it is created once per process, lazily,
+under a lock. A Sudachi tokenizer object is not safe to share between threads, so each
+thread gets its own (cheap) tokenizer from the shared dictionary.
+"""
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+
+from .normalize import loosen, squash, to_hiragana
+
+_lock = threading.Lock()
+_dictionary = None
+_local = threading.local()
+
+# Sudachi refuses very long input; analyse long text in pieces cut at sentence ends.
+_CHUNK = 1000
+_SENTENCE_END = re.compile(r"(?<=[。!?\n])")
+
+
+def get_dictionary():
+    """The process-wide Sudachi dictionary (sudachidict_core), loaded on first use."""
+    global _dictionary
+    if _dictionary is None:
+        with _lock:
+            if _dictionary is None:
+                from sudachipy import Dictionary
+
+                _dictionary = Dictionary(dict="core")
+    return _dictionary
+
+
+def _tokenizer():
+    tok = getattr(_local, "tokenizer", None)
+    if tok is None:
+        from sudachipy import SplitMode
+
+        tok = get_dictionary().tokenizer(mode=SplitMode.A)
+        _local.tokenizer = tok
+    return tok
+
+
+def _chunks(text: str):
+    if len(text) <= _CHUNK:
+        yield text
+        return
+    buf = ""
+    for piece in _SENTENCE_END.split(text):
+        while len(piece) > _CHUNK:
+            if buf:
+                yield buf
+                buf = ""
+            yield piece[:_CHUNK]
+            piece = piece[_CHUNK:]
+        if len(buf) + len(piece) > _CHUNK:
+            yield buf
+            buf = ""
+        buf += piece
+    if buf:
+        yield buf
+
+
+@dataclass(frozen=True)
+class Morpheme:
+    surface: str
+    reading: str  # hiragana
+    dictionary_form: str
+    normalized_form: str
+
+
+def tokenize(text: str) -> list[Morpheme]:
+    tok = _tokenizer()
+    out: list[Morpheme] = []
+    for chunk in _chunks(text):
+        if not chunk:
+            continue
+        for m in tok.tokenize(chunk):
+            surface = m.surface()
+            pos = m.part_of_speech()
+            if m.is_oov() or pos[0] in ("補助記号", "空白", "記号") or pos[1] == "数詞":
+                reading = surface  # Sudachi reads a space as キゴウ and 10 as イチレイ
+            else:
+                reading = m.reading_form() or surface
+            out.append(Morpheme(surface, to_hiragana(reading), m.dictionary_form(), m.normalized_form()))
+    return out
+
+
+@dataclass(frozen=True)
+class Analysed:
+    """One normalised message seen in the ways the matchers need.
+
+    - ``norm``: the normalised text, spaces removed (kanji as written);
+    - ``hira``: ``norm`` with katakana turned into hiragana (kanji stay);
+    - ``reading``: the text read aloud in hiragana, token by token (kanji become kana), with
+      token boundary offsets so a match can be required to start and end on a boundary;
+    - ``loose``: ``loosen(hira)``, for typos, long marks and dialect voicing;
+    - ``lemmas``: dictionary and normalized forms of every morpheme (買物, かいもの → 買い物).
+    """
+
+    norm: str
+    hira: str
+    reading: str
+    loose: str
+    starts: frozenset[int]
+    ends: frozenset[int]
+    lemmas: frozenset[str]
+
+    def in_reading(self, kana: str) -> bool:
+        """True when ``kana`` occurs in the reading starting and ending on token boundaries."""
+        i = self.reading.find(kana)
+        while i >= 0:
+            if i in self.starts and (i + len(kana)) in self.ends:
+                return True
+            i = self.reading.find(kana, i + 1)
+        return False
+
+
+def analyse(normalised: str) -> Analysed:
+    norm = squash(normalised)
+    morphemes = tokenize(norm)
+    parts: list[str] = []
+    starts: set[int] = set()
+    ends: set[int] = set()
+    pos = 0
+    lemmas: set[str] = set()
+    for m in morphemes:
+        starts.add(pos)
+        parts.append(m.reading)
+        pos += len(m.reading)
+        ends.add(pos)
+        lemmas.add(m.dictionary_form)
+        lemmas.add(m.normalized_form)
+    hira = to_hiragana(norm)
+    return Analysed(
+        norm=norm,
+        hira=hira,
+        reading="".join(parts),
+        loose=loosen(hira),
+        starts=frozenset(starts),
+        ends=frozenset(ends),
+        lemmas=frozenset(lemmas),
+    )
+
+
+def reading_of(phrase: str) -> tuple[str, str | None]:
+    """(hiragana reading, lemma) of a lexicon phrase. The lemma is the normalized form when
+    the phrase is a single morpheme, else None."""
+    morphemes = tokenize(squash(phrase))
+    reading = "".join(m.reading for m in morphemes)
+    lemma = morphemes[0].normalized_form if len(morphemes) == 1 else None
+    return reading, lemma

@@ -1,0 +1,1 @@
+"""APScheduler jobs: thin functions called with a clock and a session."""
