@@ -79,3 +79,70 @@ def engine(sqlite_url):
 @pytest.fixture
 def sessions(engine):
     return make_session_factory(engine)
+
+
+class Stack:
+    """The bot's web app and the LINE simulator on loopback, sharing one clock.
+
+    The worker and the dispatcher are driven by the test (settle()), not by threads, so every
+    run is deterministic.
+    """
+
+    def __init__(self, db_url: str, clock: FixedClock):
+        from linesim.client import SimulatorClient
+        from linesim.server import create_app as create_simulator
+        from linesim.serving import serve_in_thread
+        from sasaeai.config import Config
+        from sasaeai.webhook import Services, create_app
+
+        self.clock = clock
+        self.sim_server = serve_in_thread(create_simulator(TEST_SECRET, TEST_TOKEN, clock=clock))
+        self.config = Config(line_channel_secret=TEST_SECRET, line_channel_access_token=TEST_TOKEN,
+                             line_api_base_url=self.sim_server.url, database_url=db_url,
+                             line_request_timeout=3.0)
+        self.services = Services.build(self.config, clock=clock)
+        self.bot_server = serve_in_thread(create_app(services=self.services))
+        self.sim = SimulatorClient(self.sim_server.url)
+        self.sim.set_webhook_url(self.bot_server.url + "/callback")
+        self.worker = self.services.event_worker()
+        self.dispatcher = self.services.dispatcher()
+
+    @property
+    def sessions(self):
+        return self.services.sessions
+
+    def settle(self) -> None:
+        """Handle every stored event and send every message that is due now."""
+        for _ in range(50):
+            handled = self.worker.run_until_idle()
+            sent = self.dispatcher.run_once()
+            if not handled and not sent:
+                return
+        raise AssertionError("the stack did not settle")
+
+    def new_user(self, name: str = "山田花子", follow: bool = True) -> str:
+        user_id = self.sim.create_user(name)["userId"]
+        if follow:
+            self.sim.follow(user_id)
+        return user_id
+
+    def close(self) -> None:
+        self.sim.close()
+        self.bot_server.shutdown()
+        self.sim_server.shutdown()
+        self.services.line_api.close()
+        self.services.engine.dispose()
+
+
+@pytest.fixture
+def stack(sqlite_url, clock):
+    s = Stack(sqlite_url, clock)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def pg_stack(pg_url, clock):
+    s = Stack(pg_url, clock)
+    yield s
+    s.close()

@@ -67,10 +67,13 @@ class Dispatcher:
             and_(OutboxMessage.status == PENDING, OutboxMessage.available_at <= now),
             and_(OutboxMessage.status == SENDING, OutboxMessage.lease_until < now),
         )
+        # Keep one user's messages in order, but a message waiting out a retry delay does not
+        # hold back the next one: a fresh reply must not go stale behind a failing push.
         blocked = exists().where(
             earlier.order_key == OutboxMessage.order_key,
             earlier.id < OutboxMessage.id,
-            earlier.status.in_((PENDING, SENDING)),
+            or_(earlier.status == SENDING,
+                and_(earlier.status == PENDING, earlier.available_at <= now)),
         )
         conditions = [claimable, ~blocked]
         if self.pushes_paused_until and now < self.pushes_paused_until:
