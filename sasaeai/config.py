@@ -22,13 +22,12 @@ class Config:
     # Largest webhook body accepted; LINE batches events, but a megabyte is far beyond any batch.
     max_webhook_bytes: int = 1_000_000
     log_level: str = "INFO"
-    # How long a worker may sit on one event before another may take it over (SQLite lease).
+    # Seconds to wait for LINE's answer; the SDK has no default timeout.
     line_request_timeout: float = 10.0
+    # Failures before an event is parked as a dead letter.
     event_max_attempts: int = 5
-    outbox_max_attempts: int = 8
-    # Run the event worker and outbox dispatcher inside the web process (the demo does).
-    run_workers_in_process: bool = False
-    testing: bool = False
+    # Retryable failures (5xx, 429, no answer) before a message is marked failed (~2.5 h of backoff).
+    outbox_max_attempts: int = 20
 
     ENV_NAMES = {
         "line_channel_secret": "LINE_CHANNEL_SECRET",
@@ -40,7 +39,6 @@ class Config:
         "line_request_timeout": "SASAEAI_LINE_TIMEOUT",
         "event_max_attempts": "SASAEAI_EVENT_MAX_ATTEMPTS",
         "outbox_max_attempts": "SASAEAI_OUTBOX_MAX_ATTEMPTS",
-        "run_workers_in_process": "SASAEAI_IN_PROCESS_WORKERS",
     }
 
     @classmethod

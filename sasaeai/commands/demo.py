@@ -1,0 +1,75 @@
+"""`sasaeai demo`: one process with the bot, its worker threads and the LINE simulator.
+
+Migrates an SQLite database under instance/, loads the demo city, and prints the chat page's
+address; a newcomer can talk to the bot in a browser without any LINE account.
+"""
+from __future__ import annotations
+
+import os
+
+import structlog
+
+from sasaeai.commands._common import setup, stop_on_signals
+
+log = structlog.get_logger(__name__)
+
+DEMO_SECRET = "demo-channel-secret"
+DEMO_TOKEN = "demo-channel-access-token"
+
+
+def load_demo_data(services) -> str:
+    try:
+        from sasaeai.domain.demo_data import load_demo
+    except ModuleNotFoundError:
+        return "no demo data module"
+    from sasaeai.db import transaction
+
+    with transaction(services.sessions) as session:
+        result = load_demo(session, services.clock.now())
+    return str(result)
+
+
+def run(args) -> int:
+    from linesim.client import SimulatorClient
+    from linesim.server import create_app as create_simulator
+    from linesim.serving import serve_in_thread
+    from sasaeai.db import upgrade
+    from sasaeai.webhook import Services, create_app
+
+    # The demo talks to its own simulator, so it makes up a channel unless one is given.
+    os.environ.setdefault("LINE_CHANNEL_SECRET", DEMO_SECRET)
+    os.environ.setdefault("LINE_CHANNEL_ACCESS_TOKEN", DEMO_TOKEN)
+    sim_url = f"http://{args.host}:{args.sim_port}"
+    config = setup(line_api_base_url=sim_url)
+    upgrade(config.database_url)
+    services = Services.build(config)
+    print(f"demo data: {load_demo_data(services)}", flush=True)
+
+    bot_server = serve_in_thread(create_app(services=services), host=args.host, port=args.port)
+    sim_server = serve_in_thread(
+        create_simulator(config.line_channel_secret, config.line_channel_access_token,
+                         webhook_url=f"{bot_server.url}/callback"),
+        host=args.host, port=args.sim_port)
+    stop = stop_on_signals()
+    services.start_background(stop)
+
+    sim = SimulatorClient(sim_server.url)
+    resident = sim.create_user("住民 山田ハナ")["userId"]
+    volunteer = sim.create_user("担い手 佐藤一郎")["userId"]
+    print("", flush=True)
+    print(f"  bot (webhook):   {bot_server.url}/callback", flush=True)
+    print(f"  LINE simulator:  {sim_server.url}/?users={resident},{volunteer}", flush=True)
+    print("  Open the simulator address in a browser, press 友だち追加 and chat. Ctrl-C stops.",
+          flush=True)
+    stop.wait()
+    bot_server.shutdown()
+    sim_server.shutdown()
+    return 0
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("demo", help="run the bot with the LINE simulator (SQLite, demo data)")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("SASAEAI_DEMO_PORT", "8000")))
+    parser.add_argument("--sim-port", type=int, default=int(os.environ.get("SASAEAI_SIM_PORT", "8081")))
+    parser.set_defaults(func=run)
