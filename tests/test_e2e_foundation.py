@@ -213,3 +213,32 @@ def test_a_multicast_to_1200_goes_in_three_requests(stack):
     log = stack.sim.requests_log("multicast")
     assert [r["status"] for r in log] == [200, 200, 200]
     assert sorted(r["recipients"] for r in log) == [200, 500, 500]
+
+
+def test_a_sticker_gets_a_kind_answer(stack):
+    user = stack.new_user()
+    stack.settle()
+    stack.sim.sticker(user)
+    stack.settle()
+    assert stack.sim.texts(user)[-1] == RESIDENT["not_text"]
+
+
+def test_an_event_in_standby_mode_is_stored_but_never_answered(stack):
+    event = {"type": "message", "mode": "standby", "timestamp": 1_764_000_000_000,
+             "source": {"type": "user", "userId": "U" + "3" * 32}, "webhookEventId": "01STANDBY000000000000000000",
+             "deliveryContext": {"isRedelivery": False},
+             "message": {"type": "text", "id": "1", "quoteToken": "q", "text": "hello"}}
+    assert stack.sim.raw_webhook({"destination": "U" + "0" * 32, "events": [event]})["status"] == 200
+    stack.settle()
+    assert [e.outcome for e in events(stack)] == ["standby"]
+    assert outbox_rows(stack) == []
+
+
+def test_a_message_that_breaks_lines_limits_is_refused_before_it_is_stored(stack):
+    from sasaeai.line_limits import MessageLimitError
+
+    with pytest.raises(MessageLimitError):
+        with transaction(stack.sessions) as session:
+            outbox.enqueue_push(session, user_id="U" + "4" * 32, now=stack.clock.now(),
+                                messages=[{"type": "text", "text": "x"}] * 6)
+    assert outbox_rows(stack) == []
