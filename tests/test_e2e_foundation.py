@@ -8,7 +8,7 @@ import requests
 from sqlalchemy import select
 
 from sasaeai import outbox
-from sasaeai.bot.texts import RESIDENT
+from sasaeai.messages.resident import RESIDENT
 from sasaeai.db import transaction
 from sasaeai.inbox import DONE, InboundEvent
 from sasaeai.outbox import OutboxMessage

@@ -14,6 +14,7 @@ from linebot.v3.webhooks import (
     Event,
     FollowEvent,
     MessageEvent,
+    PostbackEvent,
     TextMessageContent,
     UnfollowEvent,
 )
@@ -21,7 +22,9 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from sasaeai import outbox
-from sasaeai.bot.texts import RESIDENT
+from sasaeai.bot import postbacks
+from sasaeai.messages.build import postback, text
+from sasaeai.messages.resident import RESIDENT
 
 log = structlog.get_logger(__name__)
 
@@ -50,18 +53,6 @@ class EventContext:
             dedupe_key=f"reply:{self.raw.get('webhookEventId')}")
 
 
-def text(message: str, quick_reply: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    result: dict[str, Any] = {"type": "text", "text": message}
-    if quick_reply:
-        result["quickReply"] = {"items": quick_reply}
-    return result
-
-
-def postback_item(label: str, data: str) -> dict[str, Any]:
-    return {"type": "action", "action": {"type": "postback", "label": label, "data": data,
-                                         "displayText": label}}
-
-
 MALFORMED, UNKNOWN = "malformed", "unknown"
 
 
@@ -79,8 +70,8 @@ def on_follow(ctx: EventContext, event: FollowEvent) -> str:
     ctx.reply(
         text(RESIDENT["greeting"]),
         text(RESIDENT["privacy_notice"], [
-            postback_item(RESIDENT["consent_yes"], "v1|consent|yes"),
-            postback_item(RESIDENT["consent_no"], "v1|consent|no"),
+            postback(RESIDENT["consent_yes"], "v1|consent|yes"),
+            postback(RESIDENT["consent_no"], "v1|consent|no"),
         ]),
     )
     return "greeted"
@@ -98,10 +89,20 @@ def on_message(ctx: EventContext, event: MessageEvent) -> str:
     return "not_text"
 
 
+def on_postback(ctx: EventContext, event: PostbackEvent) -> str:
+    decoded = postbacks.decode(event.postback.data)
+    handler = postbacks.handler_for(decoded[0]) if decoded else None
+    if handler is None:
+        ctx.reply(text(RESIDENT["stale_button"]))
+        return "postback:unknown"
+    return handler(ctx, decoded[1])
+
+
 HANDLERS: dict[type, Callable[[EventContext, Any], str]] = {
     FollowEvent: on_follow,
     UnfollowEvent: on_unfollow,
     MessageEvent: on_message,
+    PostbackEvent: on_postback,
 }
 
 

@@ -1,4 +1,4 @@
-"""Every Japanese sentence the bot sends to residents and volunteers, in one place."""
+"""What the bot says to residents (and to anyone not yet known), in one place."""
 from __future__ import annotations
 
 RESIDENT = {
@@ -20,5 +20,6 @@ RESIDENT = {
         "メッセージを受け取りました。ありがとうございます。\n"
         "くわしいご相談の受付は、まもなく始まります。急ぎの場合は社会福祉協議会にお電話ください。"
     ),
+    "stale_button": "このボタンは使えなくなりました。下のメニューからもう一度えらんでください。",
     "not_text": "スタンプや写真ありがとうございます。ご用件は文字で送ってください。",
 }
