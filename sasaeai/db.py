@@ -21,7 +21,7 @@ MODEL_MODULES = (
 def load_all_models() -> type[Base]:
     for name in MODEL_MODULES:
         importlib.import_module(name)
-    for optional in ("sasaeai.domain.models",):
+    for optional in ("sasaeai.domain.models", "sasaeai.domain.meetings", "sasaeai.domain.escalation"):
         try:
             importlib.import_module(optional)
         except ModuleNotFoundError as exc:

@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from sasaeai import outbox
-from sasaeai.bot import postbacks
+from sasaeai.bot import postbacks, routes  # noqa: F401  (routes registers the verbs)
 from sasaeai.messages.build import postback, text
 from sasaeai.messages.resident import RESIDENT
 
