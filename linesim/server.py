@@ -79,7 +79,7 @@ def create_app(channel_secret: str, access_token: str, webhook_url: str | None =
         with state.lock:
             state.requests.append(entry)
         if entry.get("fault") == "drop_after_accept":
-            _drop_connection()
+            entry["dropped"] = _drop_connection()
         return response
 
     def _pipeline(endpoint: str, handler: Callable[[dict, dict], Response],
@@ -118,16 +118,21 @@ def create_app(channel_secret: str, access_token: str, webhook_url: str | None =
         entry["messages"] = len(body["messages"])
         return handler(body, entry)
 
-    def _drop_connection() -> None:
-        """Close the TCP connection without answering (the request was already accepted)."""
+    def _drop_connection() -> bool:
+        """Close the TCP connection without answering (the request was already accepted).
+
+        werkzeug then fails to write the response and drops it quietly, so the
+        client sees a connection error, as after a network failure at LINE's edge.
+        """
         sock = request.environ.get("werkzeug.socket")
         if sock is None:
             app.logger.warning("drop_after_accept needs the werkzeug server; answered normally")
-            return
+            return False
         try:
             sock.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
+        return True
 
     def accept_with_retry_key(endpoint: str, entry: dict[str, Any],
                               send: Callable[[], dict[str, Any]]) -> Response:
@@ -308,6 +313,8 @@ def create_app(channel_secret: str, access_token: str, webhook_url: str | None =
             if user is None:
                 return bad("unknown user; create it with POST /_sim/users", 404)
             kind = spec.get("type")
+            if kind not in webhook.EVENT_KINDS:
+                return bad(f"type must be one of {webhook.EVENT_KINDS}")
             if kind == "follow" and user.following:
                 return bad("the user is already a friend of the bot", 409)
             if kind != "follow" and not user.following:

@@ -43,11 +43,14 @@ class RunningServer:
 
 
 def serve_in_thread(app, host: str = "127.0.0.1", port: int = 0, *,
-                    quiet: bool = True) -> RunningServer:
-    """Start ``app`` on host:port (0 picks a free port) and return once it listens."""
+                    quiet: bool = True, poll_interval: float = 0.05) -> RunningServer:
+    """Start ``app`` on host:port (0 picks a free port) and return once it listens.
+
+    A short ``poll_interval`` keeps ``shutdown()`` quick (it waits for one poll).
+    """
     server = make_server(host, port, app, threaded=True,
                          request_handler=QuietRequestHandler if quiet else None)
-    thread = threading.Thread(target=server.serve_forever, name=f"linesim-{server.port}",
-                              daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(poll_interval,),
+                              name=f"linesim-{server.port}", daemon=True)
     thread.start()
     return RunningServer(server=server, thread=thread, host=host, port=server.port)

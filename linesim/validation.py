@@ -17,6 +17,7 @@ from typing import Any
 
 USER_ID_RE = re.compile(r"^U[0-9a-f]{32}$")
 PUSH_TARGET_RE = re.compile(r"^[UCR][0-9a-f]{32}$")
+AGGREGATION_UNIT_RE = re.compile(r"^[a-zA-Z0-9_]{1,30}$")
 
 MESSAGE_TYPES = (
     "text", "textV2", "sticker", "image", "video", "audio", "location",
@@ -157,6 +158,12 @@ def _body_object(body: Any, errors: Errors) -> bool:
 def _common(body: dict, errors: Errors) -> None:
     if "notificationDisabled" in body and not isinstance(body["notificationDisabled"], bool):
         errors.add("notificationDisabled", "must be a boolean")
+    if body.get("customAggregationUnits") is not None:
+        # LINE's docs: at most one unit, [a-zA-Z0-9_]{1,30} (the OpenAPI file says so for multicast).
+        units = errors.array(body, "customAggregationUnits", "customAggregationUnits", 0, 1)
+        for i, unit in enumerate(units or []):
+            if not isinstance(unit, str) or not AGGREGATION_UNIT_RE.match(unit):
+                errors.add(f"customAggregationUnits[{i}]", "must match ^[a-zA-Z0-9_]{1,30}$")
     messages = errors.array(body, "messages", "messages", 1, 5)
     for i, message in enumerate(messages or []):
         validate_message(message, f"messages[{i}]", errors)

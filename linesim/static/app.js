@@ -253,7 +253,7 @@ class Pane {
         : el("div", "postback-chip", `postback: ${ev.postback.data}${ev.postback.params ? " " + JSON.stringify(ev.postback.params) : ""}`);
     } else if (ev.message.type === "text") content = el("div", "bubble user", ev.message.text);
     else if (ev.message.type === "location") content = LineRender.location(ev.message);
-    else if (ev.message.type === "sticker") content = el("div", "sticker", "😊\nsticker");
+    else if (ev.message.type === "sticker") content = LineRender.sticker("スタンプ");
     else if (ev.message.type === "image") content = LineRender.placeholder("写真", "4:3", "media");
     const row = el("div", "row user-row");
     if (content) {
@@ -320,6 +320,7 @@ async function main() {
   const wanted = (new URLSearchParams(location.search).get("users") || "").split(",").filter(Boolean);
   const initial = wanted.length ? wanted : (allUsers[0] ? [allUsers[0].userId] : [null]);
   initial.forEach((uid) => panes.push(new Pane(uid)));
+  document.querySelectorAll(".tool").forEach((b) => b.prepend(LineRender.svgIcon(b.dataset.icon, 20)));
   setInterval(() => panes.forEach((p) => p.poll()), POLL_MS);
   setInterval(refreshUsers, POLL_MS * 3);
 }

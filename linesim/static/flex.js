@@ -9,6 +9,28 @@ const LineRender = (() => {
   const ICON = { xxs: 10, xs: 12, sm: 14, md: 16, lg: 18, xl: 20, xxl: 24 };
   const IMAGE_WIDTH = { xxs: 40, xs: 60, sm: 80, md: 100, lg: 120, xl: 140, xxl: 160, "3xl": 180, "4xl": 200, "5xl": 220, full: "100%" };
 
+  // Inline SVG icons: the page must not depend on an emoji font being installed.
+  const SVG = {
+    image: '<rect x="3" y="4" width="18" height="16" rx="2"/><circle cx="9" cy="10" r="2"/><path d="M21 16l-5-5-9 9"/>',
+    pin: '<path d="M12 22s7-6.5 7-12a7 7 0 1 0-14 0c0 5.5 7 12 7 12z"/><circle cx="12" cy="10" r="2.5"/>',
+    smile: '<circle cx="12" cy="12" r="9"/><path d="M8 14s1.5 2 4 2 4-2 4-2"/><circle cx="9" cy="9.5" r=".8"/><circle cx="15" cy="9.5" r=".8"/>',
+    play: '<circle cx="12" cy="12" r="9"/><path d="M10 8.5v7l6-3.5z"/>',
+    sound: '<path d="M4 9v6h4l5 4V5L8 9z"/><path d="M16 9a4 4 0 0 1 0 6"/>',
+  };
+
+  function svgIcon(name, size) {
+    const span = document.createElement("span");
+    span.className = "svg-icon";
+    span.innerHTML = `<svg viewBox="0 0 24 24" width="${size || 20}" height="${size || 20}" fill="none" stroke="currentColor" stroke-width="1.7" stroke-linecap="round" stroke-linejoin="round">${SVG[name]}</svg>`;
+    return span;
+  }
+
+  function sticker(caption) {
+    const node = el("div", "sticker");
+    node.append(svgIcon("smile", 64), el("div", "sticker-caption", caption));
+    return node;
+  }
+
   function el(tag, cls, text) {
     const node = document.createElement(tag);
     if (cls) node.className = cls;
@@ -29,13 +51,13 @@ const LineRender = (() => {
     return node;
   }
 
-  function placeholder(label, ratio, cls) {
+  function placeholder(label, ratio, cls, iconName) {
     const box = el("div", "img-ph " + (cls || ""));
     if (ratio) {
       const [w, h] = String(ratio).split(":").map(Number);
       if (w && h) box.style.aspectRatio = `${w} / ${h}`;
     }
-    box.append(el("span", "img-ph-icon", "🖼"), el("span", "img-ph-label", label || "image"));
+    box.append(svgIcon(iconName || "image", 26), el("span", "img-ph-label", label || "image"));
     return box;
   }
 
@@ -175,7 +197,7 @@ const LineRender = (() => {
   }
 
   function icon(c) {
-    const node = el("span", "flex-icon", "●");
+    const node = el("span", "flex-icon", "★");
     node.style.fontSize = px(c.size || "md", ICON);
     node.style.flex = "0 0 auto";
     return node;
@@ -250,13 +272,17 @@ const LineRender = (() => {
       case "textV2":
         return el("div", "bubble bot", m.text);
       case "sticker":
-        return el("div", "sticker", `🐻\nsticker ${m.packageId}/${m.stickerId}`);
+        return sticker(`スタンプ ${m.packageId}/${m.stickerId}`);
       case "image":
         return placeholder(fileName(m.originalContentUrl), "4:3", "media");
       case "video":
-        return placeholder("▶ " + fileName(m.originalContentUrl), "16:9", "media");
+        return placeholder(fileName(m.originalContentUrl), "16:9", "media", "play");
       case "audio":
-        return el("div", "bubble bot", `🔊 ${fileName(m.originalContentUrl)} (${Math.round((m.duration || 0) / 1000)}s)`);
+      {
+        const node = el("div", "bubble bot audio");
+        node.append(svgIcon("sound", 18), el("span", null, `${fileName(m.originalContentUrl)}（${Math.round((m.duration || 0) / 1000)}秒）`));
+        return node;
+      }
       case "location":
         return location(m);
       case "imagemap":
@@ -272,7 +298,9 @@ const LineRender = (() => {
 
   function location(m) {
     const node = el("div", "location-card");
-    node.append(el("div", "loc-map", "📍"));
+    const map = el("div", "loc-map");
+    map.append(svgIcon("pin", 28));
+    node.append(map);
     const info = el("div", "loc-info");
     info.append(el("div", "loc-title", m.title || "位置情報"));
     if (m.address) info.append(el("div", "loc-address", m.address));
@@ -281,5 +309,5 @@ const LineRender = (() => {
     return node;
   }
 
-  return { message, location, placeholder, describeAction, el };
+  return { message, location, placeholder, sticker, svgIcon, describeAction, el };
 })();
