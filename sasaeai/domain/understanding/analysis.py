@@ -89,6 +89,11 @@ def tokenize(text: str) -> list[Morpheme]:
     return out
 
 
+def _in_word(ch: str) -> bool:
+    """Hiragana or kanji: a kana keyword right after one may be the tail of another word."""
+    return ("ぁ" <= ch <= "ゖ") or ("\u4e00" <= ch <= "\u9fff") or ch in "々〆"
+
+
 @dataclass(frozen=True)
 class Analysed:
     """One normalised message seen in the ways the matchers need.
@@ -98,16 +103,42 @@ class Analysed:
     - ``reading``: the text read aloud in hiragana, token by token (kanji become kana), with
       token boundary offsets so a match can be required to start and end on a boundary;
     - ``loose``: ``loosen(hira)``, for typos, long marks and dialect voicing;
-    - ``lemmas``: dictionary and normalized forms of every morpheme (買物, かいもの → 買い物).
+    - ``lemmas``: surface (and its hiragana), dictionary and normalized forms of every
+      morpheme (買物, かいもの → 買い物), for lemma and whole-word matching.
     """
 
     norm: str
     hira: str
     reading: str
-    loose: str
+    loose: str  # long marks and small kana folded, voicing removed (for safety words)
+    folded: str  # long marks and small kana folded, voicing kept (for category words)
     starts: frozenset[int]
     ends: frozenset[int]
+    hira_starts: frozenset[int]
+    loose_starts: frozenset[int]
+    folded_starts: frozenset[int]
     lemmas: frozenset[str]
+
+    def in_loose(self, key: str, voicing: bool) -> bool:
+        """True when ``key`` occurs in the loose (or folded) text starting at a token start."""
+        text, starts = (self.loose, self.loose_starts) if voicing else (self.folded, self.folded_starts)
+        i = text.find(key)
+        while i >= 0:
+            if i in starts:
+                return True
+            i = text.find(key, i + 1)
+        return False
+
+    def in_hira(self, kana: str) -> bool:
+        """True when ``kana`` occurs in ``hira`` where a word can begin: at a token start or
+        after a character that is neither hiragana nor kanji. Sudachi may cut unusual hiragana badly, so
+        the end is not checked; the start stops かってきて matching inside かかってきて."""
+        i = self.hira.find(kana)
+        while i >= 0:
+            if i == 0 or i in self.hira_starts or not _in_word(self.hira[i - 1]):
+                return True
+            i = self.hira.find(kana, i + 1)
+        return False
 
     def in_reading(self, kana: str) -> bool:
         """True when ``kana`` occurs in the reading starting and ending on token boundaries."""
@@ -126,22 +157,46 @@ def analyse(normalised: str) -> Analysed:
     starts: set[int] = set()
     ends: set[int] = set()
     pos = 0
+    surface_pos = 0
+    hira_starts: set[int] = set()
+    loose_parts: list[str] = []
+    loose_starts: set[int] = set()
+    folded_parts: list[str] = []
+    folded_starts: set[int] = set()
+    loose_pos = folded_pos = 0
     lemmas: set[str] = set()
     for m in morphemes:
+        hira_starts.add(surface_pos)
+        surface_pos += len(m.surface)
+        for piece_parts, piece_starts, voicing in ((loose_parts, loose_starts, True),
+                                                   (folded_parts, folded_starts, False)):
+            piece = loosen(m.surface, voicing=voicing)
+            piece_starts.add(loose_pos if voicing else folded_pos)
+            piece_parts.append(piece)
+            if voicing:
+                loose_pos += len(piece)
+            else:
+                folded_pos += len(piece)
         starts.add(pos)
         parts.append(m.reading)
         pos += len(m.reading)
         ends.add(pos)
         lemmas.add(m.dictionary_form)
         lemmas.add(m.normalized_form)
+        lemmas.add(m.surface)
+        lemmas.add(to_hiragana(m.surface))
     hira = to_hiragana(norm)
     return Analysed(
         norm=norm,
         hira=hira,
         reading="".join(parts),
-        loose=loosen(hira),
+        loose="".join(loose_parts),
+        folded="".join(folded_parts),
         starts=frozenset(starts),
         ends=frozenset(ends),
+        hira_starts=frozenset(hira_starts),
+        loose_starts=frozenset(loose_starts),
+        folded_starts=frozenset(folded_starts),
         lemmas=frozenset(lemmas),
     )
 

@@ -62,10 +62,10 @@ def squash(text: str) -> str:
     return text.replace(" ", "")
 
 
-def loosen(kana: str) -> str:
+def loosen(kana: str, voicing: bool = True) -> str:
     """A forgiving key for typos and dialect: hiragana, no long marks or spaces, small kana
-    made large, voiced marks removed (たおれだ ≈ たおれた, ゆきかぎ ≈ ゆきかき), and the う of a
-    long o/yo sound dropped (びょーいん ≈ びょういん)."""
+    made large, the う of a long o/yo sound dropped (びょーいん ≈ びょういん), and, with
+    ``voicing``, voiced marks removed (たおれだ ≈ たおれた, 東北弁 ゆきかぎ ≈ ゆきかき)."""
     s = to_hiragana(kana).replace("ー", "").replace(" ", "").replace("〜", "")
     out: list[str] = []
     for ch in s:
@@ -73,6 +73,8 @@ def loosen(kana: str) -> str:
             continue
         out.append(ch)
     s = "".join(out).translate(_SMALL)
+    if not voicing:
+        return s
     s = unicodedata.normalize("NFD", s)
     s = s.replace("\u3099", "").replace("\u309a", "")
     return unicodedata.normalize("NFC", s)
