@@ -96,6 +96,14 @@ class SimulatorClient:
         return [m["message"].get("text") or m["message"].get("altText", "")
                 for m in self.messages(user_id, after)]
 
+    def richmenus(self) -> dict[str, Any]:
+        """{"defaultRichMenuId", "userLinks", "richmenus": [… with "hasImage"]}."""
+        return self._call("GET", "/_sim/richmenus")
+
+    def user_richmenu(self, user_id: str) -> dict[str, Any]:
+        """{"richMenu", "source": "user" | "default" | None, "imageUrl"}: what the chat shows."""
+        return self._call("GET", f"/_sim/users/{user_id}/richmenu")
+
     def requests_log(self, endpoint: str | None = None) -> list[dict[str, Any]]:
         params = {"endpoint": endpoint} if endpoint else None
         return self._call("GET", "/_sim/requests", params=params)["requests"]

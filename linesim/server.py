@@ -24,7 +24,9 @@ AUTH_FAILED = ("Authentication failed. Confirm that the access token in the auth
                "header is valid.")
 AUTH_MISSING = ("Authorization header required. Must follow the scheme, "
                 "'Authorization: Bearer <ACCESS TOKEN>'")
+RETRY_KEY_ENDPOINTS = ("push", "multicast")  # (and narrowcast, broadcast: not simulated)
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+MAX_RICH_MENUS = 1000  # per channel, as LINE documents
 # A 1x1 grey PNG, served as the content of images the simulated users send.
 PIXEL_PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
@@ -61,19 +63,21 @@ def create_app(channel_secret: str, access_token: str, webhook_url: str | None =
         return response
 
     # ------------------------------------------------------------------ Messaging API
-    def messaging_endpoint(endpoint: str, handler: Callable[[dict, dict], Response]) -> Response:
+    def messaging_endpoint(endpoint: str, handler: Callable[[dict, dict], Response], *,
+                           raw_body: bool = False) -> Response:
         """Common pipeline: auth, faults, retry key, JSON, validation, then the handler.
 
         The order mirrors what a client can observe from LINE: authentication is
         checked first; a platform failure (5xx/429) happens before the body is
-        looked at; only an accepted request records its retry key.
+        looked at; only an accepted request records its retry key. With ``raw_body``
+        the handler reads (and validates) the body itself: rich menus, images.
         """
         request_id = str(uuid.uuid4())
         entry: dict[str, Any] = {"seq": state.next_seq(), "at": state.now_iso(),
                                  "method": request.method, "path": request.path,
                                  "endpoint": endpoint, "requestId": request_id,
                                  "retryKey": request.headers.get("X-Line-Retry-Key")}
-        response = _pipeline(endpoint, handler, entry)
+        response = _pipeline(endpoint, handler, entry, raw_body)
         response.headers["x-line-request-id"] = request_id
         entry["status"] = response.status_code
         with state.lock:
@@ -83,7 +87,7 @@ def create_app(channel_secret: str, access_token: str, webhook_url: str | None =
         return response
 
     def _pipeline(endpoint: str, handler: Callable[[dict, dict], Response],
-                  entry: dict[str, Any]) -> Response:
+                  entry: dict[str, Any], raw_body: bool = False) -> Response:
         auth = request.headers.get("Authorization", "")
         if not auth:
             return line_error(401, AUTH_MISSING)
@@ -102,10 +106,12 @@ def create_app(channel_secret: str, access_token: str, webhook_url: str | None =
             return handler({}, entry)
         retry_key = request.headers.get("X-Line-Retry-Key")
         if retry_key is not None:
-            if endpoint == "reply":
+            if endpoint not in RETRY_KEY_ENDPOINTS:
                 return line_error(400, "The retry key cannot be specified for this endpoint")
             if not UUID_RE.match(retry_key):
                 return line_error(400, "The value of the X-Line-Retry-Key header must be a UUID")
+        if raw_body:
+            return handler({}, entry)
         try:
             body = json.loads(request.get_data(as_text=False) or b"null")
         except (ValueError, UnicodeDecodeError):
@@ -226,6 +232,175 @@ def create_app(channel_secret: str, access_token: str, webhook_url: str | None =
                 return line_error(404, "Not found")
             return Response(PIXEL_PNG, mimetype=state.media[message_id])
         return messaging_endpoint("content", handle)
+
+    # ------------------------------------------------------------------ rich menus
+    def richmenu_endpoint(handler: Callable[[], Response]) -> Response:
+        return messaging_endpoint("richmenu", lambda _body, _entry: handler(), raw_body=True)
+
+    def richmenu_json() -> tuple[Any, Response | None]:
+        try:
+            return json.loads(request.get_data(as_text=False) or b"null"), None
+        except (ValueError, UnicodeDecodeError):
+            return None, line_error(400, "The request body has 1 error(s)",
+                                    [{"message": "Invalid JSON", "property": ""}])
+
+    def checked_richmenu() -> tuple[dict | None, Response | None]:
+        body, error = richmenu_json()
+        if error is not None:
+            return None, error
+        details = validation.validate_richmenu(body)
+        if details:
+            return None, line_error(400, f"The request body has {len(details)} error(s)", details)
+        return body, None
+
+    def richmenu_response(body: dict, richmenu_id: str) -> dict[str, Any]:
+        """The rich menu response object: the request's fields, in LINE's order, plus the id."""
+        return {"richMenuId": richmenu_id, "size": body["size"], "selected": body["selected"],
+                "name": body["name"], "chatBarText": body["chatBarText"],
+                "areas": body["areas"]}
+
+    @app.post("/v2/bot/richmenu")
+    def create_richmenu():
+        def handle() -> Response:
+            body, error = checked_richmenu()
+            if error is not None:
+                return error
+            richmenu_id = "richmenu-" + secrets.token_hex(16)
+            with state.lock:
+                if len(state.richmenus) >= MAX_RICH_MENUS:
+                    return line_error(400, "The number of rich menus has reached the limit "
+                                           f"({MAX_RICH_MENUS})")
+                state.richmenus[richmenu_id] = richmenu_response(body, richmenu_id)
+            return jsonify({"richMenuId": richmenu_id})
+        return richmenu_endpoint(handle)
+
+    @app.post("/v2/bot/richmenu/validate")
+    def validate_richmenu():
+        def handle() -> Response:
+            _body, error = checked_richmenu()
+            return error if error is not None else jsonify({})
+        return richmenu_endpoint(handle)
+
+    @app.get("/v2/bot/richmenu/list")
+    def list_richmenus():
+        def handle() -> Response:
+            with state.lock:
+                return jsonify({"richmenus": list(state.richmenus.values())})
+        return richmenu_endpoint(handle)
+
+    @app.route("/v2/bot/richmenu/<richmenu_id>", methods=["GET", "DELETE"])
+    def one_richmenu(richmenu_id: str):
+        def handle() -> Response:
+            with state.lock:
+                menu = state.richmenus.get(richmenu_id)
+                if menu is None:
+                    return line_error(404, "Not found")
+                if request.method == "DELETE":
+                    state.delete_richmenu(richmenu_id)
+                    return jsonify({})
+                return jsonify(menu)
+        return richmenu_endpoint(handle)
+
+    @app.route("/v2/bot/richmenu/<richmenu_id>/content", methods=["GET", "POST"])
+    def richmenu_content(richmenu_id: str):
+        def handle() -> Response:
+            with state.lock:
+                menu = state.richmenus.get(richmenu_id)
+                image = state.richmenu_images.get(richmenu_id)
+            if menu is None:
+                return line_error(404, "Not found")
+            if request.method == "GET":
+                if image is None:
+                    return line_error(404, "Not found")
+                return Response(image[1], mimetype=image[0])
+            return upload_richmenu_image(richmenu_id, menu, image is not None)
+        return richmenu_endpoint(handle)
+
+    def upload_richmenu_image(richmenu_id: str, menu: dict, has_image: bool) -> Response:
+        content_type = (request.mimetype or "").lower()
+        if content_type not in validation.RICH_MENU_IMAGE_TYPES:
+            return line_error(415, "Unsupported media type")
+        if has_image:
+            # LINE never replaces a rich menu's image: make a new menu instead.
+            return line_error(400, "An image has already been uploaded to the richmenu")
+        data = request.get_data(cache=False)
+        if len(data) > validation.RICH_MENU_IMAGE_MAX_BYTES:
+            return line_error(400, "The image must be at most 1 MB "
+                                   f"({validation.RICH_MENU_IMAGE_MAX_BYTES} bytes)")
+        info = validation.image_size(data)
+        if info is None or info[0] != content_type:
+            return line_error(400, "Invalid image: the body is not a "
+                                   f"{content_type.split('/')[1].upper()} image")
+        want = (menu["size"]["width"], menu["size"]["height"])
+        if info[1:] != want:
+            return line_error(400, f"The image size ({info[1]}x{info[2]}) must be the rich "
+                                   f"menu's size ({want[0]}x{want[1]})")
+        with state.lock:
+            if richmenu_id not in state.richmenus:
+                return line_error(404, "Not found")
+            if richmenu_id in state.richmenu_images:
+                return line_error(400, "An image has already been uploaded to the richmenu")
+            state.richmenu_images[richmenu_id] = (content_type, data)
+        return jsonify({})
+
+    def applicable_richmenu(richmenu_id: str) -> Response | None:
+        """Why a menu cannot be shown to users yet, or None (the lock is held)."""
+        if richmenu_id not in state.richmenus:
+            return line_error(404, "Not found")
+        if richmenu_id not in state.richmenu_images:
+            return line_error(400, "must upload richmenu image before applying it to user")
+        return None
+
+    @app.post("/v2/bot/user/all/richmenu/<richmenu_id>")
+    def set_default_richmenu(richmenu_id: str):
+        def handle() -> Response:
+            with state.lock:
+                problem = applicable_richmenu(richmenu_id)
+                if problem is not None:
+                    return problem
+                state.default_richmenu = richmenu_id
+            return jsonify({})
+        return richmenu_endpoint(handle)
+
+    @app.route("/v2/bot/user/all/richmenu", methods=["GET", "DELETE"])
+    def default_richmenu():
+        def handle() -> Response:
+            with state.lock:
+                if request.method == "DELETE":
+                    state.default_richmenu = None
+                    return jsonify({})
+                if state.default_richmenu is None:
+                    return line_error(404, "no default richmenu")
+                return jsonify({"richMenuId": state.default_richmenu})
+        return richmenu_endpoint(handle)
+
+    @app.post("/v2/bot/user/<user_id>/richmenu/<richmenu_id>")
+    def link_user_richmenu(user_id: str, richmenu_id: str):
+        def handle() -> Response:
+            if not validation.USER_ID_RE.match(user_id):
+                return line_error(400, "The value for the 'userId' parameter is invalid")
+            with state.lock:
+                problem = applicable_richmenu(richmenu_id)
+                if problem is not None:
+                    return problem
+                state.user_richmenus[user_id] = richmenu_id
+            return jsonify({})
+        return richmenu_endpoint(handle)
+
+    @app.route("/v2/bot/user/<user_id>/richmenu", methods=["GET", "DELETE"])
+    def user_richmenu(user_id: str):
+        def handle() -> Response:
+            if not validation.USER_ID_RE.match(user_id):
+                return line_error(400, "The value for the 'userId' parameter is invalid")
+            with state.lock:
+                if request.method == "DELETE":
+                    state.user_richmenus.pop(user_id, None)
+                    return jsonify({})
+                linked = state.user_richmenus.get(user_id)
+                if linked is None:
+                    return line_error(404, "the user has no richmenu")
+                return jsonify({"richMenuId": linked})
+        return richmenu_endpoint(handle)
 
     # ------------------------------------------------------------------ control API
     def bad(message: str, status: int = 400) -> Response:
@@ -389,6 +564,35 @@ def create_app(channel_secret: str, access_token: str, webhook_url: str | None =
             signature = spec["signatureValue"]
         outcome = webhook.post(state.webhook_url, data, signature)
         return jsonify({**outcome, "signature": signature})
+
+    @app.get("/_sim/richmenus")
+    def sim_richmenus():
+        """Every rich menu, whether it has an image, and which is the default (no auth)."""
+        with state.lock:
+            return jsonify({"defaultRichMenuId": state.default_richmenu,
+                            "userLinks": dict(state.user_richmenus),
+                            "richmenus": [{**menu, "hasImage": rid in state.richmenu_images}
+                                          for rid, menu in state.richmenus.items()]})
+
+    @app.get("/_sim/richmenus/<richmenu_id>/image")
+    def sim_richmenu_image(richmenu_id: str):
+        """The image for the chat page (the Messaging API's download needs the token)."""
+        with state.lock:
+            image = state.richmenu_images.get(richmenu_id)
+        if image is None:
+            return bad("no image for that rich menu", 404)
+        response = Response(image[1], mimetype=image[0])
+        response.headers["Cache-Control"] = "max-age=3600"  # an uploaded image never changes
+        return response
+
+    @app.get("/_sim/users/<uid>/richmenu")
+    def sim_user_richmenu(uid: str):
+        """The rich menu this user sees: linked to them, else the default; only with an image."""
+        menu, source = state.richmenu_for(uid)
+        if menu is None:
+            return jsonify({"richMenu": None, "source": None, "imageUrl": None})
+        return jsonify({"richMenu": menu, "source": source,
+                        "imageUrl": f"/_sim/richmenus/{menu['richMenuId']}/image"})
 
     @app.get("/_sim/requests")
     def requests_log():

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 RETRY_KEY_TTL_SECONDS = 24 * 3600  # LINE keeps accepted retry keys for 24 h (unconfirmed)
 FAULT_KINDS = ("status", "monthly_quota", "latency", "drop_after_accept")
-FAULT_ENDPOINTS = ("reply", "push", "multicast", "profile", "info", "any")
+FAULT_ENDPOINTS = ("reply", "push", "multicast", "profile", "info", "richmenu", "any")
 # Replies are free; only quota-consuming endpoints can hit the monthly limit.
 QUOTA_ENDPOINTS = ("push", "multicast")
 QUOTABLE_TYPES = ("text", "textV2", "sticker", "image", "video")
@@ -112,6 +112,11 @@ class SimState:
             self.media: dict[str, str] = {}  # message id -> content type, for user-sent media
             self.requests: list[dict[str, Any]] = []
             self.faults: list[Fault] = []
+            # Rich menus: id -> the rich menu response object; images; default and per-user links.
+            self.richmenus: dict[str, dict[str, Any]] = {}
+            self.richmenu_images: dict[str, tuple[str, bytes]] = {}  # id -> (content type, bytes)
+            self.default_richmenu: str | None = None
+            self.user_richmenus: dict[str, str] = {}  # userId -> richMenuId
             self._seq = itertools.count(1)
             self._fault_ids = itertools.count(1)
             self._message_ids = itertools.count(600_000_000_000_000_001)
@@ -193,6 +198,26 @@ class SimState:
                     rt.issuedAt -= ttl + 1
                     count += 1
             return count
+
+    # --- rich menus ---------------------------------------------------------------
+    def richmenu_for(self, user_id: str) -> tuple[dict[str, Any] | None, str | None]:
+        """The menu a user sees (per-user link first, then the default) and where it came from."""
+        with self.lock:
+            linked = self.user_richmenus.get(user_id)
+            if linked in self.richmenus:
+                return self.richmenus[linked], "user"
+            if self.default_richmenu in self.richmenus:
+                return self.richmenus[self.default_richmenu], "default"
+            return None, None
+
+    def delete_richmenu(self, richmenu_id: str) -> None:
+        with self.lock:
+            self.richmenus.pop(richmenu_id, None)
+            self.richmenu_images.pop(richmenu_id, None)
+            if self.default_richmenu == richmenu_id:
+                self.default_richmenu = None
+            for uid in [u for u, r in self.user_richmenus.items() if r == richmenu_id]:
+                del self.user_richmenus[uid]
 
     # --- retry keys ---------------------------------------------------------------
     def accepted_key(self, key: str) -> AcceptedKey | None:

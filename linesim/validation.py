@@ -26,6 +26,8 @@ MESSAGE_TYPES = (
 # Actions allowed in message objects; camera/cameraRoll/location only in quick replies.
 ACTION_TYPES = ("postback", "message", "uri", "datetimepicker", "clipboard")
 QUICK_REPLY_ONLY_ACTIONS = ("camera", "cameraRoll", "location")
+# Rich menu areas: the message actions plus richmenuswitch (label optional, at most 20).
+RICH_MENU_ONLY_ACTIONS = ("richmenuswitch",)
 FLEX_COMPONENTS = ("box", "button", "image", "video", "icon", "text", "span", "separator", "filler")
 BOX_LAYOUTS = ("horizontal", "vertical", "baseline")
 FLEX_BUBBLE_MAX_BYTES = 30 * 1024
@@ -403,11 +405,13 @@ def _quick_reply(qr: Any, p: str, errors: Errors) -> None:
 
 
 def validate_action(action: Any, p: str, errors: Errors, *, label_required: bool = True,
-                    label_max: int = 20, in_quick_reply: bool = False) -> None:
+                    label_max: int = 20, in_quick_reply: bool = False,
+                    in_rich_menu: bool = False) -> None:
     action = errors.obj(action, p)
     if action is None:
         return
-    allowed = ACTION_TYPES + (QUICK_REPLY_ONLY_ACTIONS if in_quick_reply else ())
+    allowed = (ACTION_TYPES + (QUICK_REPLY_ONLY_ACTIONS if in_quick_reply else ())
+               + (RICH_MENU_ONLY_ACTIONS if in_rich_menu else ()))
     atype = action.get("type")
     if not errors.enum(atype, f"{p}.type", allowed):
         return
@@ -433,6 +437,9 @@ def validate_action(action: Any, p: str, errors: Errors, *, label_required: bool
         errors.enum(action.get("mode"), f"{p}.mode", ("date", "time", "datetime"))
     elif atype == "clipboard":
         errors.required_str(action, "clipboardText", f"{p}.clipboardText", max_len=1000)
+    elif atype == "richmenuswitch":
+        errors.required_str(action, "richMenuAliasId", f"{p}.richMenuAliasId", max_len=32)
+        errors.required_str(action, "data", f"{p}.data", max_len=300, allow_empty=True)
 
 
 _MESSAGE_VALIDATORS = {
@@ -447,3 +454,107 @@ _MESSAGE_VALIDATORS = {
     "template": _template,
     "flex": _flex,
 }
+
+
+# --- rich menus -------------------------------------------------------------------
+# LINE's rules for a rich menu (and its image): width 800-2500 px, height at least 250 px,
+# width / height at least 1.45, at most 20 areas, chatBarText at most 14 characters, name at
+# most 300; every area inside the image. The image is JPEG or PNG, at most 1 MB, and exactly
+# the menu's size.
+RICH_MENU_MIN_WIDTH, RICH_MENU_MAX_WIDTH = 800, 2500
+RICH_MENU_MIN_HEIGHT = 250
+RICH_MENU_MIN_ASPECT = 1.45
+RICH_MENU_MAX_AREAS = 20
+RICH_MENU_IMAGE_MAX_BYTES = 1024 * 1024
+RICH_MENU_IMAGE_TYPES = ("image/png", "image/jpeg")
+
+
+def _int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def validate_richmenu(body: Any) -> list[dict[str, str]]:
+    """POST /v2/bot/richmenu and /v2/bot/richmenu/validate."""
+    errors = Errors()
+    if not _body_object(body, errors):
+        return errors.details
+    size = errors.obj(body.get("size"), "size")
+    width = height = None
+    if size is not None:
+        for key in ("width", "height"):
+            if size.get(key) is None:
+                errors.add(f"size.{key}", "must be specified")
+            elif not _int(size[key]):
+                errors.add(f"size.{key}", "must be an integer")
+        if _int(size.get("width")) and _int(size.get("height")):
+            width, height = size["width"], size["height"]
+            if not RICH_MENU_MIN_WIDTH <= width <= RICH_MENU_MAX_WIDTH:
+                errors.add("size.width", f"must be between {RICH_MENU_MIN_WIDTH} and "
+                                         f"{RICH_MENU_MAX_WIDTH}")
+                width = None
+            if height < RICH_MENU_MIN_HEIGHT:
+                errors.add("size.height", f"must be at least {RICH_MENU_MIN_HEIGHT}")
+                height = None
+            if width and height and width / height < RICH_MENU_MIN_ASPECT:
+                errors.add("size", f"width / height must be at least {RICH_MENU_MIN_ASPECT}")
+    if body.get("selected") is None:
+        errors.add("selected", "must be specified")
+    elif not isinstance(body["selected"], bool):
+        errors.add("selected", "must be a boolean")
+    errors.required_str(body, "name", "name", max_len=300)
+    errors.required_str(body, "chatBarText", "chatBarText", max_len=14)
+    areas = errors.array(body, "areas", "areas", 0, RICH_MENU_MAX_AREAS)
+    for i, area in enumerate(areas or []):
+        ap = f"areas[{i}]"
+        area = errors.obj(area, ap)
+        if area is None:
+            continue
+        bounds = errors.obj(area.get("bounds"), f"{ap}.bounds")
+        if bounds is not None:
+            ok = True
+            for key, low in (("x", 0), ("y", 0), ("width", 1), ("height", 1)):
+                value = bounds.get(key)
+                if value is None:
+                    errors.add(f"{ap}.bounds.{key}", "must be specified")
+                    ok = False
+                elif not _int(value) or value < low:
+                    errors.add(f"{ap}.bounds.{key}", f"must be an integer of at least {low}")
+                    ok = False
+            if ok and width and bounds["x"] + bounds["width"] > width:
+                errors.add(f"{ap}.bounds", "The area must be inside the rich menu "
+                                           f"(x + width <= {width})")
+            if ok and height and bounds["y"] + bounds["height"] > height:
+                errors.add(f"{ap}.bounds", "The area must be inside the rich menu "
+                                           f"(y + height <= {height})")
+        validate_action(area.get("action"), f"{ap}.action", errors, label_required=False,
+                        in_rich_menu=True)
+    return errors.details
+
+
+def image_size(data: bytes) -> tuple[str, int, int] | None:
+    """(content type, width, height) read from a PNG or JPEG header; None if neither."""
+    if data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR" and len(data) >= 24:
+        return "image/png", int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    if data[:2] != b"\xff\xd8":
+        return None
+    i = 2
+    while i + 4 <= len(data):
+        if data[i] != 0xFF:
+            return None
+        marker = data[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:  # no length
+            i += 2
+            continue
+        length = int.from_bytes(data[i + 2:i + 4], "big")
+        # SOF0-15, except DHT (C4), JPG (C8) and DAC (CC), carry the frame size.
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            if i + 9 > len(data):
+                return None
+            height = int.from_bytes(data[i + 5:i + 7], "big")
+            width = int.from_bytes(data[i + 7:i + 9], "big")
+            return "image/jpeg", width, height
+        i += 2 + length
+    return None

@@ -28,6 +28,8 @@ class Config:
     event_max_attempts: int = 5
     # Retryable failures (5xx, 429, no answer) before a message is marked failed (~2.5 h of backoff).
     outbox_max_attempts: int = 20
+    # The coordinators' console, linked from LINE notices (https://…; empty: no link).
+    console_url: str = ""
 
     ENV_NAMES = {
         "line_channel_secret": "LINE_CHANNEL_SECRET",
@@ -39,6 +41,7 @@ class Config:
         "line_request_timeout": "SASAEAI_LINE_TIMEOUT",
         "event_max_attempts": "SASAEAI_EVENT_MAX_ATTEMPTS",
         "outbox_max_attempts": "SASAEAI_OUTBOX_MAX_ATTEMPTS",
+        "console_url": "SASAEAI_CONSOLE_URL",
     }
 
     @classmethod

@@ -15,6 +15,7 @@ from sasaeai.domain.base import Base
 MODEL_MODULES = (
     "sasaeai.inbox",
     "sasaeai.outbox",
+    "sasaeai.bot.state",
 )
 
 

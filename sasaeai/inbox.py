@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from datetime import datetime, timedelta
 from typing import Any, Iterable
 
@@ -77,11 +78,17 @@ def store_events(session: Session, destination: str, events: Iterable[dict[str, 
         })
     if not rows:
         return 0
-    dialect = session.get_bind().dialect.name
+    result = session.connection().execute(_insert_ignoring_duplicates(session.get_bind().dialect.name), rows)
+    return len(result.all())
+
+
+@lru_cache(maxsize=4)
+def _insert_ignoring_duplicates(dialect: str):
+    """One INSERT … ON CONFLICT DO NOTHING per dialect, built once so its compiled form is cached
+    (a multi-row VALUES insert is compiled anew on every request)."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(InboundEvent).values(rows).on_conflict_do_nothing(
-        index_elements=["webhook_event_id"]).returning(InboundEvent.id)
-    return len(session.execute(stmt).all())
+    table = InboundEvent.__table__
+    return insert(table).on_conflict_do_nothing(index_elements=["webhook_event_id"]).returning(table.c.id)
 
 
 def claim_next(session: Session, now: datetime) -> InboundEvent | None:

@@ -17,6 +17,15 @@ def _drop_secrets(_logger, _name, event_dict):
     return event_dict
 
 
+class _StderrLogger:
+    """Writes each line to whatever sys.stderr is now (tests swap it; a bound file may close)."""
+
+    def msg(self, message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    debug = info = warning = warn = error = critical = exception = fatal = log = msg
+
+
 def configure_logging(level: str = "INFO") -> None:
     logging.basicConfig(format="%(message)s", stream=sys.stderr, level=level.upper(), force=True)
     structlog.configure(
@@ -29,6 +38,6 @@ def configure_logging(level: str = "INFO") -> None:
             structlog.processors.JSONRenderer(ensure_ascii=False),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=lambda *_args: _StderrLogger(),
         cache_logger_on_first_use=False,
     )

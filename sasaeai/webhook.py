@@ -16,7 +16,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from sasaeai import inbox
 from sasaeai.bot.dispatcher import Dispatcher
-from sasaeai.bot.handlers import handle_event
+from sasaeai.bot.handlers import BotSettings, make_handler, make_parked_hook
 from sasaeai.bot.line_api import LineApi
 from sasaeai.bot.worker import EventWorker
 from sasaeai.clock import Clock, SystemClock
@@ -48,9 +48,16 @@ class Services:
                                      timeout=self.config.line_request_timeout)
         return self._line_api
 
+    @property
+    def bot_settings(self) -> BotSettings:
+        return BotSettings(console_url=self.config.console_url or None,
+                           profile_lookup=self.line_api.profile_name)
+
     def event_worker(self) -> EventWorker:
-        return EventWorker(self.sessions, self.clock, handle_event,
-                           max_attempts=self.config.event_max_attempts)
+        settings = self.bot_settings
+        return EventWorker(self.sessions, self.clock, make_handler(settings),
+                           max_attempts=self.config.event_max_attempts,
+                           on_parked=make_parked_hook(settings))
 
     def dispatcher(self) -> Dispatcher:
         return Dispatcher(self.sessions, self.line_api, self.clock,

@@ -14,6 +14,10 @@ from sasaeai.inbox import DONE, InboundEvent
 from sasaeai.outbox import OutboxMessage
 
 
+# What a person who has not consented yet gets for any text.
+CONSENT_ASKED = [RESIDENT["consent_needed"], RESIDENT["privacy_notice"]]
+
+
 def events(stack) -> list[InboundEvent]:
     with stack.sessions() as session:
         return list(session.scalars(select(InboundEvent).order_by(InboundEvent.id)))
@@ -59,7 +63,7 @@ def test_the_same_event_sent_three_times_is_handled_once(stack):
     assert stack.sim.redeliver(sent["webhookEventId"])["status"] == 200
     stack.settle()
     assert len([e for e in events(stack) if e.webhook_event_id == sent["webhookEventId"]]) == 1
-    assert stack.sim.texts(user)[before:] == [RESIDENT["acknowledge_text"]]
+    assert stack.sim.texts(user)[before:] == CONSENT_ASKED
 
 
 @pytest.mark.parametrize("signature, reason", [
@@ -170,7 +174,7 @@ def test_the_monthly_limit_is_not_retried_in_a_loop_but_replies_still_go(stack):
     assert len(stack.sim.requests_log("push")) == 1
     stack.sim.send_text(user, "もしもし")
     stack.settle()
-    assert stack.sim.texts(user)[-1] == RESIDENT["acknowledge_text"]  # a reply costs no quota
+    assert stack.sim.texts(user)[-2:] == CONSENT_ASKED  # a reply costs no quota
 
 
 def test_an_expired_reply_token_is_delivered_by_push(stack):
@@ -183,7 +187,7 @@ def test_an_expired_reply_token_is_delivered_by_push(stack):
     stack.clock.advance(seconds=70)  # the bot was slow: the token is stale
     stack.settle()
     delivered = stack.sim.messages(user)[before:]
-    assert [(m["via"], m["message"]["text"]) for m in delivered] == [("push", RESIDENT["acknowledge_text"])]
+    assert [(m["via"], m["message"]["text"]) for m in delivered] == [("push", t) for t in CONSENT_ASKED]
     # Known stale by our own clock, so LINE is not even asked to take the reply.
     assert len(stack.sim.requests_log("reply")) == replies_before
 
@@ -197,7 +201,7 @@ def test_a_reply_token_refused_by_line_falls_back_to_push(stack):
     stack.sim.expire_reply_tokens()  # LINE says the token is invalid although ours looks fresh
     stack.settle()
     delivered = stack.sim.messages(user)[before:]
-    assert [(m["via"], m["message"]["text"]) for m in delivered] == [("push", RESIDENT["acknowledge_text"])]
+    assert [(m["via"], m["message"]["text"]) for m in delivered] == [("push", t) for t in CONSENT_ASKED]
     assert stack.sim.requests_log("reply")[-1]["status"] == 400
 
 
@@ -221,6 +225,8 @@ def test_a_sticker_gets_a_kind_answer(stack):
     stack.sim.sticker(user)
     stack.settle()
     assert stack.sim.texts(user)[-1] == RESIDENT["not_text"]
+    labels = [i["action"]["label"] for i in stack.sim.messages(user)[-1]["message"]["quickReply"]["items"]]
+    assert RESIDENT["menu_ask"] in labels
 
 
 def test_an_event_in_standby_mode_is_stored_but_never_answered(stack):

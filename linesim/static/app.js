@@ -26,6 +26,7 @@ const api = {
   event(uid, ev) { return this.call("POST", `/_sim/users/${uid}/events`, ev); },
   conversation(uid, after) { return this.call("GET", `/_sim/users/${uid}/conversation?after=${after}`); },
   config() { return this.call("GET", "/_sim/config"); },
+  richMenu(uid) { return this.call("GET", `/_sim/users/${uid}/richmenu`); },
   setWebhook(url) { return this.call("PUT", "/_sim/config", { webhookUrl: url || null }); },
 };
 
@@ -79,6 +80,9 @@ class Pane {
     this.badge = this.root.querySelector(".friend-badge");
     this.followBtn = this.root.querySelector(".toggle-follow");
     this.input = this.root.querySelector(".text-input");
+    this.richmenu = this.root.querySelector(".richmenu");
+    this.richMenuId = null;
+    this.richMenuOpen = true;
     this.userId = userId || null;
     this.after = 0;
     this.lastBot = null;
@@ -112,6 +116,10 @@ class Pane {
       if (!text) return;
       this.input.value = "";
       this.send({ type: "text", text });
+    });
+    this.richmenu.querySelector(".rm-bar").addEventListener("click", () => {
+      this.richMenuOpen = !this.richMenuOpen;
+      this.renderRichMenuState();
     });
     this.root.querySelector(".loc").addEventListener("click", () => this.sendLocation());
     this.root.querySelector(".stk").addEventListener("click", () => this.send({ type: "sticker" }));
@@ -153,6 +161,61 @@ class Pane {
     this.renderStatus();
     syncUrl();
     this.poll();
+    this.refreshRichMenu();
+  }
+
+  /* The rich menu this user sees (linked to them, else the channel's default), like the LINE
+   * app: the image with tappable areas, under a chat bar showing chatBarText that opens and
+   * closes it. `selected` decides whether it starts open. */
+  async refreshRichMenu() {
+    const uid = this.userId;
+    let data = { richMenu: null };
+    if (uid) {
+      try { data = await api.richMenu(uid); } catch (e) { return; }
+    }
+    if (uid !== this.userId) return;
+    const menu = data.richMenu;
+    const id = menu ? menu.richMenuId : null;
+    if (id === this.richMenuId) return;
+    this.richMenuId = id;
+    this.richmenu.hidden = !menu;
+    this.root.classList.toggle("has-richmenu", Boolean(menu));
+    if (!menu) return;
+    this.richMenuOpen = Boolean(menu.selected);
+    this.richmenu.querySelector(".rm-bar-text").textContent = menu.chatBarText;
+    const stage = this.richmenu.querySelector(".rm-stage");
+    stage.style.aspectRatio = `${menu.size.width} / ${menu.size.height}`;
+    const img = this.richmenu.querySelector(".rm-image");
+    img.src = data.imageUrl;
+    img.alt = menu.areas.map((a) => a.action.label).filter(Boolean).join(" / ");
+    const layer = this.richmenu.querySelector(".rm-areas");
+    layer.replaceChildren();
+    menu.areas.forEach((area) => {
+      const b = area.bounds;
+      const a = area.action;
+      const btn = el("button", "rm-area");
+      btn.type = "button";
+      btn.title = (a.label ? a.label + " — " : "") + LineRender.describeAction(a);
+      btn.setAttribute("aria-label", a.label || LineRender.describeAction(a));
+      Object.assign(btn.style, {
+        left: `${(100 * b.x) / menu.size.width}%`, top: `${(100 * b.y) / menu.size.height}%`,
+        width: `${(100 * b.width) / menu.size.width}%`, height: `${(100 * b.height) / menu.size.height}%`,
+      });
+      btn.addEventListener("click", () => {
+        if (a.type === "postback" && a.inputOption === "closeRichMenu") {
+          this.richMenuOpen = false;
+          this.renderRichMenuState();
+        }
+        this.onAction(a);
+      });
+      layer.append(btn);
+    });
+    this.renderRichMenuState();
+  }
+
+  renderRichMenuState() {
+    this.richmenu.classList.toggle("closed", !this.richMenuOpen);
+    this.richmenu.querySelector(".rm-bar").setAttribute("aria-expanded", String(this.richMenuOpen));
   }
 
   async send(ev) {
@@ -323,6 +386,7 @@ async function main() {
   document.querySelectorAll(".tool").forEach((b) => b.prepend(LineRender.svgIcon(b.dataset.icon, 20)));
   setInterval(() => panes.forEach((p) => p.poll()), POLL_MS);
   setInterval(refreshUsers, POLL_MS * 3);
+  setInterval(() => panes.forEach((p) => p.refreshRichMenu()), POLL_MS * 3);
 }
 
 main();

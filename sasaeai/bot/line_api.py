@@ -82,6 +82,16 @@ class LineApi:
             return LineResponse(-1, f"rejected by the SDK model: {exc}")
         return self._call(self._api.push_message_with_http_info, request, x_line_retry_key=retry_key)
 
+    def profile_name(self, user_id: str) -> str | None:
+        """The user's LINE display name, or None when LINE does not give it."""
+        response = self._call(self._api.get_profile_with_http_info, user_id)
+        if not response.ok:
+            return None
+        try:
+            return json.loads(response.body).get("displayName") or None
+        except ValueError:
+            return None
+
     def multicast(self, user_ids: list[str], messages: list[dict[str, Any]], retry_key: str) -> LineResponse:
         try:
             request = MulticastRequest.from_dict({"to": user_ids, "messages": messages})

@@ -1,0 +1,229 @@
+"""Screenshots of the resident's conversation, one after each step of the flow.
+
+Starts everything the way `sasaeai demo` does (the bot, its event worker and outbox
+dispatcher as threads, the LINE simulator; demo data loaded) but in one throw-away
+process: free ports on 127.0.0.1 and a temporary SQLite database. It also deploys the rich
+menu to the simulator, as on a real channel. Then, for each step in STEPS, it sends the
+step through the simulator's control API, waits until the bot's answer has arrived, and
+has headless Chromium photograph the chat page (/?users=<resident>).
+
+    .venv/bin/python scripts/screenshots.py                  # every step, into screenshots/
+    .venv/bin/python scripts/screenshots.py --steps 2 --out /tmp/shots
+
+Needs `chromium` on PATH (or --chromium / $CHROMIUM) and, for legible Japanese, a CJK font
+(Debian: fonts-noto-cjk). screenshots/ is git-ignored.
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+# --------------------------------------------------------------------------- the flow
+# Each step: (name, action). Actions:
+#   ("follow",)                               add the bot as a friend
+#   ("postback", data, displayText)           press a button (displayText may be None)
+#   ("text", "…")                             type a message
+#   ("location", latitude, longitude)         send a location
+STEPS: list[tuple[str, tuple[Any, ...]]] = [
+    ("follow", ("follow",)),
+    ("consent", ("postback", "v1|consent|yes", "同意する")),
+    ("need-text", ("text", "かいものにいけない")),
+]
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_OUT = REPO / "screenshots"
+RESIDENT_NAME = "住民 山田ハナ"
+ANSWER_TIMEOUT = 10.0  # seconds to wait for the bot's answer to a step
+QUIET_FOR = 0.6  # the answer is complete when nothing new arrived for this long
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+
+@dataclass
+class Shot:
+    number: int
+    name: str
+    action: tuple[Any, ...]
+    path: Path
+    new_messages: int
+
+
+def slug(name: str) -> str:
+    return re.sub(r"[^0-9A-Za-z_-]+", "-", name).strip("-").lower() or "step"
+
+
+def describe(action: tuple[Any, ...]) -> str:
+    kind, *args = action
+    if kind == "postback":
+        return f"postback {args[0]}" + (f" 「{args[1]}」" if len(args) > 1 and args[1] else "")
+    if kind == "text":
+        return f"text 「{args[0]}」"
+    if kind == "location":
+        return f"location {args[0]}, {args[1]}"
+    return kind
+
+
+def find_chromium(explicit: str | None = None) -> str | None:
+    import os
+
+    for candidate in (explicit, os.environ.get("CHROMIUM"), *CHROMIUM_NAMES):
+        if candidate and shutil.which(candidate):
+            return shutil.which(candidate)
+    return None
+
+
+# --------------------------------------------------------------------------- the stack
+class Stack:
+    """The demo's pieces, in-process, on free ports, with a temporary database."""
+
+    def __init__(self, workdir: Path, log_level: str = "WARNING", richmenu: bool = True):
+        from linesim.client import SimulatorClient
+        from linesim.server import create_app as create_simulator
+        from linesim.serving import serve_in_thread
+        from sasaeai.commands._common import setup
+        from sasaeai.commands.demo import DEMO_SECRET, DEMO_TOKEN, load_demo_data
+        from sasaeai.db import upgrade
+        from sasaeai.webhook import Services, create_app
+
+        self.sim_server = serve_in_thread(create_simulator(DEMO_SECRET, DEMO_TOKEN))
+        config = setup(line_channel_secret=DEMO_SECRET, line_channel_access_token=DEMO_TOKEN,
+                       line_api_base_url=self.sim_server.url,
+                       database_url=f"sqlite:///{workdir / 'screenshots.sqlite3'}",
+                       log_level=log_level)
+        upgrade(config.database_url)
+        self.services = Services.build(config)
+        self.demo_data = load_demo_data(self.services)
+        self.bot_server = serve_in_thread(create_app(services=self.services))
+        self.client = SimulatorClient(self.sim_server.url)
+        self.client.set_webhook_url(f"{self.bot_server.url}/callback")
+        self.stop = threading.Event()
+        self.threads = self.services.start_background(self.stop)
+        self.richmenu_id = None
+        if richmenu:
+            from sasaeai.commands.richmenu import deploy
+
+            self.richmenu_id = deploy(self.sim_server.url, DEMO_TOKEN, say=lambda _m: None).rich_menu_id
+
+    def close(self) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(timeout=5)
+        self.bot_server.shutdown()
+        self.sim_server.shutdown()
+        self.client.close()
+        self.services.engine.dispose()
+
+
+def perform(client, uid: str, action: tuple[Any, ...]) -> dict[str, Any]:
+    kind, *args = action
+    if kind == "follow":
+        return client.follow(uid)
+    if kind == "postback":
+        data = args[0]
+        display = args[1] if len(args) > 1 else None
+        return client.send_postback(uid, data, display_text=display)
+    if kind == "text":
+        return client.send_text(uid, args[0])
+    if kind == "location":
+        return client.send_location(uid, float(args[0]), float(args[1]))
+    raise ValueError(f"unknown step action {kind!r}")
+
+
+def wait_for_answer(client, uid: str, before: int, timeout: float = ANSWER_TIMEOUT) -> int:
+    """Poll until the bot delivered more messages than `before` and then went quiet.
+
+    Returns how many new messages arrived (0 after the timeout: the screenshot is still
+    taken, so a step the bot ignores is visible rather than fatal)."""
+    deadline = time.monotonic() + timeout
+    count, changed_at = before, time.monotonic()
+    while time.monotonic() < deadline:
+        now_count = len(client.messages(uid))
+        if now_count != count:
+            count, changed_at = now_count, time.monotonic()
+        if count > before and time.monotonic() - changed_at >= QUIET_FOR:
+            break
+        time.sleep(0.1)
+    return count - before
+
+
+def screenshot(chromium: str, url: str, path: Path, window: str, profile: Path) -> None:
+    command = [
+        chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+        "--no-first-run", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--hide-scrollbars", f"--user-data-dir={profile}",
+        f"--window-size={window}",
+        # The page fetches the conversation and rich menu with JS: let it run first.
+        "--virtual-time-budget=3000",
+        f"--screenshot={path}", url,
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=90)
+    if result.returncode != 0 or not path.exists():
+        raise RuntimeError(f"chromium failed ({result.returncode}): {result.stderr[-2000:]}")
+
+
+def take(out: Path, steps: list[tuple[str, tuple[Any, ...]]], chromium: str, *,
+         window: str = "900,1400", log_level: str = "WARNING",
+         richmenu: bool = True) -> list[Shot]:
+    out.mkdir(parents=True, exist_ok=True)
+    shots: list[Shot] = []
+    with tempfile.TemporaryDirectory(prefix="sasaeai-shots-") as tmp:
+        workdir = Path(tmp)
+        stack = Stack(workdir, log_level=log_level, richmenu=richmenu)
+        try:
+            client = stack.client
+            uid = client.create_user(RESIDENT_NAME)["userId"]
+            page = f"{stack.sim_server.url}/?users={uid}"
+            for number, (name, action) in enumerate(steps, start=1):
+                before = len(client.messages(uid))
+                outcome = perform(client, uid, action)
+                if outcome.get("status") != 200:
+                    print(f"  warning: step {name}: webhook answered {outcome.get('status')} "
+                          f"{outcome.get('error') or ''}", file=sys.stderr)
+                new = wait_for_answer(client, uid, before)
+                path = out / f"{number:02d}-{slug(name)}.png"
+                screenshot(chromium, page, path, window, workdir / f"chromium-{number}")
+                shots.append(Shot(number, name, action, path, new))
+                print(f"{number:02d} {name:<16} {describe(action):<40} "
+                      f"{new} new message(s) -> {path}", flush=True)
+        finally:
+            stack.close()
+    return shots
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Screenshots of the resident flow (headless Chromium)")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for the PNGs")
+    parser.add_argument("--steps", type=int, default=None, help="only the first N steps")
+    parser.add_argument("--chromium", help="path of the Chromium binary (default: on PATH)")
+    parser.add_argument("--window-size", default="900,1400")
+    parser.add_argument("--log-level", default="WARNING")
+    parser.add_argument("--no-richmenu", action="store_true", help="do not deploy the rich menu")
+    parser.add_argument("--list", action="store_true", help="print the steps and exit")
+    args = parser.parse_args(argv)
+
+    steps = STEPS[: args.steps] if args.steps else STEPS
+    if args.list:
+        for number, (name, action) in enumerate(steps, start=1):
+            print(f"{number:02d} {name:<16} {describe(action)}")
+        return 0
+    chromium = find_chromium(args.chromium)
+    if chromium is None:
+        print("chromium not found: install it (Debian: apt-get install chromium fonts-noto-cjk) "
+              "or pass --chromium", file=sys.stderr)
+        return 2
+    print(f"steps ({len(steps)}), screenshots into {args.out}:", flush=True)
+    take(args.out, steps, chromium, window=args.window_size, log_level=args.log_level,
+         richmenu=not args.no_richmenu)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
