@@ -301,7 +301,7 @@ def on_need_text(turn: Turn, inp: Input) -> str:
         return record_space_offer(turn, inp.text)
     wanted = wanted_from_when(understood.when)
     draft = {"category": understood.category, "words": inp.text[:4000],
-             "when": wanted_to_json(wanted), "when_label": (understood.when or {}).get("text"),
+             "when": wanted_to_json(wanted),
              "area_id": turn.person.area_id}
     turn.data["draft"] = draft
     if understood.category == "other" or understood.confidence < 0.3:
@@ -331,7 +331,7 @@ def on_need_when_choice(turn: Turn, inp: Input) -> str:
         turn.say(text(RESIDENT["when_not_understood"], when_buttons()))
         return NEED_WHEN
     draft = turn.data.setdefault("draft", {"words": "", "area_id": turn.person.area_id})
-    draft["when"], draft["when_label"] = wanted_to_json(wanted), None
+    draft["when"] = wanted_to_json(wanted)
     return restate(turn)
 
 
@@ -341,7 +341,7 @@ def on_need_when_text(turn: Turn, inp: Input) -> str:
         turn.say(text(RESIDENT["when_not_understood"], when_buttons()))
         return NEED_WHEN
     draft = turn.data.setdefault("draft", {"words": "", "area_id": turn.person.area_id})
-    draft["when"], draft["when_label"] = wanted_to_json(wanted_from_when(understood.when)), understood.when.get("text")
+    draft["when"] = wanted_to_json(wanted_from_when(understood.when))
     return restate(turn)
 
 
@@ -353,7 +353,7 @@ def restate(turn: Turn) -> str:
     if "when" not in draft:
         turn.say(text(RESIDENT["ask_when"], when_buttons()))
         return NEED_WHEN
-    when = draft.get("when_label") or describe_wanted(wanted_from_json(draft["when"]))
+    when = describe_wanted(wanted_from_json(draft["when"]))
     body = RESIDENT["restate"].format(category=category_label(draft["category"]),
                                       area=area_name(turn.session, draft.get("area_id")), when=when,
                                       words=shorten(draft.get("words") or "—", SHOWN_WORDS))
@@ -468,7 +468,7 @@ def record_space_offer(turn: Turn, words: str) -> str:
         turn.data["after_area"] = "menu"
         return ask_area(turn)
     offer_space(turn.session, turn.person, name=f"{turn.person.display_name or '住民'}さんのスペース",
-                area_id=area_id, now=turn.now, description=words[:1000])
+                area_id=area_id, now=turn.now, words=words[:1000])
     return show_menu(turn, lead=RESIDENT["space_offer_thanks"])
 
 

@@ -25,10 +25,12 @@ def _day_window(day: date, parts: int = 0, hour: int | None = None) -> tuple[dat
     return datetime.combine(day, time(0), TOKYO), datetime.combine(day + timedelta(days=1), time(0), TOKYO)
 
 
-def wanted_from_when(when: dict[str, Any] | None) -> Wanted:
+def wanted_from_when(when: Any) -> Wanted:
     """Turn understanding's `when` (a date, a weekday, a part of the day) into a Wanted."""
     if not when:
         return Wanted()
+    if hasattr(when, "to_json_dict"):
+        when = when.to_json_dict()
     parts = PART_BY_CODE.get(when.get("part_of_day") or "", 0)
     hour = when.get("hour")
     if when.get("date"):
@@ -79,6 +81,9 @@ def describe_wanted(wanted: Wanted) -> str:
     if wanted.start is None or wanted.end is None:
         return wanted.describe()
     start, end = wanted.start.astimezone(TOKYO), wanted.end.astimezone(TOKYO)
+    for _code, label, begin, finish in PARTS.values():
+        if start.date() == end.date() and start.time() == begin and end.time() == finish:
+            return f"{start.month}月{start.day}日({'月火水木金土日'[start.weekday()]}) {label}"
     if start.time() == time(0) and end.time() == time(0):
         last = (end - timedelta(days=1)).date()
         first_text = f"{start.month}月{start.day}日({'月火水木金土日'[start.weekday()]})"
