@@ -36,6 +36,10 @@ class Town:
 
 @pytest.fixture
 def town(stack) -> Town:
+    return build_town(stack)
+
+
+def build_town(stack) -> Town:
     """安積地区 has a coordinator and two shopping volunteers; 富田地区 has no coordinator."""
     t = Town(stack)
     now = stack.clock.now()
