@@ -1,6 +1,7 @@
 """Benchmark: meeting reminders for 10,000 members across 200 meetings.  (a benchmark, not a test)
 
-    .venv/bin/python bench/reminders.py            # SQLite, ~1 minute (the naive loop is most of it)
+    .venv/bin/python bench/reminders.py            # SQLite, ~3 minutes (the naive loop is most of it)
+    .venv/bin/python bench/reminders.py --skip-naive   # SQLite, ~20 seconds
     .venv/bin/python bench/reminders.py --pg       # PostgreSQL too (a fresh database, dropped after)
 
 For each design, a fresh database gets 200 council meetings of 50 members each (10,000 distinct

@@ -22,6 +22,7 @@ from sasaeai.bot import notify, postbacks
 from sasaeai.bot import state as convo_state
 from sasaeai.clock import TOKYO
 from sasaeai.domain import areas as area_rules
+from sasaeai.domain import escalation as esc_rules
 from sasaeai.domain import matches as match_rules
 from sasaeai.domain import needs as need_rules
 from sasaeai.domain import offers as offer_rules
@@ -445,7 +446,8 @@ def ask_for_volunteers(turn: Turn, need: Need) -> str:
     matches = match_rules.ask_volunteers(turn.session, need, [v.person_id for v in chosen], turn.now,
                                          offer_ids={v.person_id: v.offer_id for v in chosen})
     if not matches:
-        return escalate(turn, need, "no_volunteer")
+        shown = need.status == need_rules.SUGGESTED
+        return escalate(turn, need, esc_rules.DECLINED_SUGGESTIONS if shown else esc_rules.NO_MATCH)
     notify.send_request_cards(turn.ctx, turn.session, need, matches)
     turn.data.clear()
     turn.say(menu_message(turn.person, RESIDENT["asking_volunteers"]))
@@ -489,7 +491,7 @@ def on_match(turn: Turn, inp: Input) -> str:
         turn.say(text(VOLUNTEER["declined"]))
         need = turn.session.get(Need, match.need_id)
         if need is not None and match_rules.nobody_left(turn.session, need):
-                escalation_bot.escalate_quietly(turn, need, "all_declined")
+                escalation_bot.escalate_quietly(turn, need, esc_rules.ALL_DECLINED)
         return IDLE
     if action == "done":
         match_rules.complete_match(turn.session, match, turn.now, by=turn.person)
@@ -713,7 +715,7 @@ def on_menu(turn: Turn, inp: Input) -> str:
     if item == "help":
         return start_offer(turn)
     if item == "person":
-        return escalate(turn, None, "asked_for_person")
+        return escalate(turn, None, esc_rules.ASKED_FOR_PERSON)
     if item == "mine":
         return show_mine(turn)
     if item == "area":

@@ -111,10 +111,14 @@ def run_create(args) -> int:
                 _print_warnings(result.warnings)
                 return 0
             start = args.start
+            reminders = args.remind
+            if args.remind_text:
+                reminders = [mtg.ReminderSpec(r.days_before, r.at, args.remind_text) for r in
+                             (reminders or [mtg.ReminderSpec(d, t) for d, t in mtg.DEFAULT_REMINDERS])]
             result = mtg.create_meeting(
                 session, starts_at=start, ends_at=_end_of(start, args.end, args.minutes),
                 reply_deadline=args.reply_deadline, agenda=args.agenda or (),
-                reminders=args.remind, **common)
+                reminders=reminders, **common)
             print(f"会議 {result.meeting.id} を作りました: {result.meeting.title} {when_text(result.meeting)}")
             _print_warnings(result.warnings)
     except mtg.MeetingError as exc:
@@ -305,6 +309,7 @@ def register(subparsers) -> None:
     create.add_argument("--members", help="comma-separated LINE user ids or person ids")
     create.add_argument("--agenda", action="append", help="an agenda item (repeatable)")
     create.add_argument("--remind", type=_reminders, help='members\' reminders, default "7@09:00,1@09:00"')
+    create.add_argument("--remind-text", help="a line sent before each reminder card (e.g. 資料をお持ちください)")
     create.add_argument("--repeat", help='"毎月第3水曜 14:00", "隔月第2火曜 10:00", "毎週木曜 10:00"')
     create.add_argument("--count", type=int, help="with --repeat: number of meetings")
     create.add_argument("--until", type=_date, help="with --repeat: last date")

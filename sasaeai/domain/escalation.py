@@ -294,8 +294,7 @@ def resolve(session: Session, escalation_id: int, coordinator: Person, outcome: 
         escalation.owner_id, escalation.acknowledged_at = coordinator.id, escalation.acknowledged_at or now
     escalation.status, escalation.outcome, escalation.closed_at = RESOLVED, outcome, now
     need = session.get(Need, escalation.need_id)
-    if need is not None and need.status in (need_rules.ESCALATED, need_rules.ASKING, need_rules.MATCHED,
-                                            need_rules.SUGGESTED, need_rules.RECEIVED):
+    if need is not None and need_rules.can_move(need.status, need_rules.RESOLVED):
         need_rules.move(need, need_rules.RESOLVED, now, by=coordinator, note=f"escalation {outcome}")
     audit(session, now, "resolved", escalation, coordinator, f"{outcome} {note}".strip())
     return escalation

@@ -150,7 +150,7 @@ def meeting_bubble(meeting: Any, now: datetime, *, heading: str, lines: Sequence
     if meeting.mode == "written" and meeting.reply_deadline is not None:
         body.append(_row("期限", deadline_text(meeting.reply_deadline)))
     if agenda:
-        body.append(_row("議題", "\n".join(f"・{a}" for a in agenda[:6])))
+        body.append(_row("議題", "\n".join(f"・{shorten(a, 60)}" for a in agenda[:6])))
     for line in lines:
         body.append({"type": "text", "text": shorten(line, 500), "size": "sm", "wrap": True,
                      "color": "#444444"})

@@ -84,8 +84,35 @@ def extend_job() -> None:
     _guarded(extend, SERIES_JOB)
 
 
-def build_scheduler(engine: Engine, *, blocking: bool = True, tick_seconds: int = 60):
-    """An APScheduler with the SQLAlchemy job store on `engine` and our two jobs (replaced)."""
+def session_job(ref: str) -> None:
+    """Run a plain job `module:function(session, now)` in one transaction (other jobs' hook)."""
+    from apscheduler.util import ref_to_obj
+
+    def call() -> None:
+        if _RUNTIME is None:
+            raise RuntimeError("the scheduler runtime is not set up")
+        with transaction(_RUNTIME.sessions) as session:
+            ref_to_obj(ref)(session, _RUNTIME.clock.now())
+
+    _guarded(call, ref)
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    id: str
+    ref: str  # "module:function" taking (session, now)
+    trigger: str  # "interval" | "cron"
+    trigger_args: dict
+
+
+# More plain jobs (escalation deadlines, the retention purge …) are added here, one line each:
+#   JobSpec("escalation-deadlines", "sasaeai.scheduler.escalations:run_deadlines", "interval", {"minutes": 1})
+EXTRA_JOBS: list[JobSpec] = []
+
+
+def build_scheduler(engine: Engine, *, blocking: bool = True, tick_seconds: int = 60,
+                    extra_jobs: list[JobSpec] | None = None):
+    """An APScheduler with the SQLAlchemy job store on `engine` and our jobs (replaced)."""
     from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
     from apscheduler.schedulers.background import BackgroundScheduler
     from apscheduler.schedulers.blocking import BlockingScheduler
@@ -100,6 +127,9 @@ def build_scheduler(engine: Engine, *, blocking: bool = True, tick_seconds: int 
                       name="meeting reminders", replace_existing=True)
     scheduler.add_job(f"{__name__}:extend_job", "cron", hour=3, minute=0, id=SERIES_JOB,
                       name="extend recurring meetings", replace_existing=True)
+    for spec in EXTRA_JOBS if extra_jobs is None else extra_jobs:
+        scheduler.add_job(f"{__name__}:session_job", spec.trigger, args=[spec.ref], id=spec.id,
+                          name=spec.ref, replace_existing=True, **spec.trigger_args)
     return scheduler
 
 

@@ -208,3 +208,17 @@ def test_the_opinion_of_a_written_meeting_is_taken_from_the_next_text(sessions, 
     with transaction(sessions) as s:
         assert turn(s, handle_text, "ありがとう") is None  # only the one text after the button
         assert turn(s, handle_text, "会議の予定") == "mtg:list"
+
+
+def test_a_member_who_blocked_the_account_is_shown_unreachable_not_silent(stack):
+    organiser, (m1, m2, m3), outsider, ours, theirs = setup_meetings(stack)
+    stack.sim.unfollow(m3)
+    stack.settle()
+    stack.clock.set(tokyo("2026-12-09 09:00"))
+    tick(stack)
+    assert not any(m["message"]["type"] == "flex" for m in stack.sim.messages(m3))
+    stack.sim.send_postback(organiser, f"v1|mtg|tally|{ours}")
+    stack.settle()
+    tally = last_text(stack, organiser)
+    assert "未回答 2名：委員1、委員2" in tally
+    assert "届かない（ブロック中・LINE未登録） 1名：委員3" in tally

@@ -34,13 +34,14 @@ def test_create_list_change_answers_minutes_cancel(people, sessions, capsys):
                     "--title", "安積地区 第2層協議体", "--start", "2030-12-18 14:00", "--end", "16:00",
                     "--place", "安積公民館", "--organiser", organiser,
                     "--members", ",".join(members[:2] + [str(first_id)]), "--agenda", "サロンの報告",
-                    "--remind", "7@09:00,2@10:00")
+                    "--remind", "7@09:00,2@10:00", "--remind-text", "資料をお持ちください")
     assert code == 0 and "会議 1 を作りました" in out and "2030年12月18日（水）14:00〜16:00" in out
     with sessions() as s:
         meeting = mtg.get_meeting(s, 1)
         assert len(meeting.member_ids) == 2  # the first member named twice counts once
-        assert [r.due_at for r in meeting.reminders if r.kind == mtg.REMIND] == [
-            tokyo("2030-12-11 09:00"), tokyo("2030-12-16 10:00")]
+        assert [(r.due_at, r.text) for r in meeting.reminders if r.kind == mtg.REMIND] == [
+            (tokyo("2030-12-11 09:00"), "資料をお持ちください"),
+            (tokyo("2030-12-16 10:00"), "資料をお持ちください")]
 
     code, out = run(capsys, "meetings", "list")
     assert code == 0 and "安積地区 第2層協議体" in out and "回答 0/2" in out

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, time, timezone
 
 import pytest
 from sqlalchemy import select
 
-from meeting_builders import Council, tokyo
+from meeting_builders import tokyo
 from sasaeai.domain import meetings as mtg
 from sasaeai.domain.meetings import MeetingReminder, ReminderSpec
 from sasaeai.outbox import OutboxMessage

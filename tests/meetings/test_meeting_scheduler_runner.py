@@ -33,6 +33,28 @@ def test_the_jobs_are_stored_in_our_database(engine):
         again.shutdown(wait=False)
 
 
+def test_other_plain_jobs_are_added_by_reference(engine, clock, monkeypatch):
+    calls.clear()
+    monkeypatch.setattr(runner, "_RUNTIME", runner.Runtime(make_session_factory(engine), clock))
+    spec = runner.JobSpec("probe", f"{__name__}:probe_job", "interval", {"minutes": 5})
+    scheduler = runner.build_scheduler(engine, blocking=False, extra_jobs=[spec])
+    scheduler.start(paused=True)
+    try:
+        job = scheduler.get_job("probe")
+        assert job.args == (spec.ref,)
+    finally:
+        scheduler.shutdown(wait=False)
+    runner.session_job(spec.ref)  # what APScheduler calls
+    assert calls == [clock.now()]
+
+
+calls: list = []  # what probe_job saw
+
+
+def probe_job(session, now) -> None:
+    calls.append(now)
+
+
 def test_tick_works_through_every_due_row_in_batches(engine, clock, monkeypatch):
     sessions = make_session_factory(engine)
     with transaction(sessions) as s:

@@ -13,13 +13,13 @@ from functools import lru_cache
 from typing import Iterable, Sequence
 
 import holidays
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from sasaeai.clock import TOKYO
 from sasaeai.domain.meetings.models import (
     ABSENT, ATTEND, CANCEL, CANCELLED, CHANGE, HOLIDAY, LAYERS, MANUAL, MINUTES, MODES, NO_OPINION,
-    ONLINE, HYBRID, OPINION, PENDING, PROPOSAL, REMIND, SCHEDULED, SENT, SKIPPED, TALLY, TIMED_KINDS,
+    ONLINE, HYBRID, OPINION, PENDING, PROPOSAL, REMIND, SCHEDULED, SKIPPED, TALLY, TIMED_KINDS,
     UNDECIDED, WRITTEN, AgendaItem, Meeting, MeetingAnswer, MeetingMember, MeetingReminder,
     MeetingSeries, SeriesException,
 )

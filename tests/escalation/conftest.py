@@ -1,0 +1,1 @@
+from tests.bot.conftest import town  # noqa: F401  (the same small 郡山市)

@@ -1,0 +1,280 @@
+"""Unresolved needs reach the right coordinator, deadlines are kept, and nothing is doubled."""
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import select
+
+from sasaeai import inbox
+from sasaeai.bot.handlers import handle_event, make_parked_hook
+from sasaeai.bot.worker import EventWorker
+from sasaeai.db import transaction
+from sasaeai.domain import escalation as esc
+from sasaeai.domain import needs as need_rules
+from sasaeai.domain import people
+from sasaeai.domain.models import Area, Need, Person
+from sasaeai.messages.coordinator import COORDINATOR
+from sasaeai.messages.resident import RESIDENT
+from sasaeai.scheduler import escalations as jobs
+from tests.bot.conftest import all_text, build_town, last, press
+
+
+def resident_in(stack, district: str, neighbourhood: str, name: str = "山田 ハナ") -> str:
+    user = stack.new_user(name)
+    stack.settle()
+    press(stack, user, "同意する")
+    stack.settle()
+    press(stack, user, district)
+    stack.settle()
+    press(stack, user, neighbourhood)
+    stack.settle()
+    return user
+
+
+def inbox_count(stack, user: str) -> int:
+    return len(stack.sim.messages(user))
+
+
+def case_of(stack) -> esc.Escalation:
+    with stack.sessions() as session:
+        return session.scalars(select(esc.Escalation).order_by(esc.Escalation.id.desc())).first()
+
+
+def test_asking_for_a_person_goes_to_the_district_coordinator_only(stack, town):
+    resident = resident_in(stack, "安積地区", "荒井")
+    city_before = inbox_count(stack, town.ids["city"])
+    press(stack, resident, RESIDENT["menu_person"], stack.sim.messages(resident)[-1]["message"])
+    stack.settle()
+    told = last(stack, resident)["text"]
+    assert "安積地区" in told and "までにご連絡します" in told
+    notice = all_text(last(stack, town.ids["asaka_coord"]))
+    assert "住民が人との相談を希望" in notice and "安積地区 荒井" in notice
+    assert inbox_count(stack, town.ids["city"]) == city_before
+    assert case_of(stack).reason == esc.ASKED_FOR_PERSON
+
+
+def test_a_district_without_a_coordinator_falls_back_to_the_city(stack, town):
+    resident = resident_in(stack, "富田地区", "富田町")
+    stack.sim.send_text(resident, "じょせつをてつだってほしい")
+    stack.settle()
+    press(stack, resident, "はい")
+    stack.settle()
+    # Nothing for 除雪 in 富田: no resource, no volunteer → the coordinator, who is the city's here.
+    assert "までにご連絡します" in last(stack, resident)["text"]
+    notice = all_text(last(stack, town.ids["city"]))
+    assert "除雪" in notice and "合う資源も担い手も見つからない" in notice
+    assert case_of(stack).reason == esc.NO_MATCH
+
+
+def test_declining_the_suggestions_with_no_volunteer_left_escalates(stack, town):
+    resident = resident_in(stack, "安積地区", "荒井")
+    with transaction(stack.sessions) as s:  # the volunteers are away
+        for p in s.scalars(select(Person).where(Person.line_user_id.in_([town.ids["suzuki"], town.ids["takahashi"]]))):
+            people.mark_unfollowed(p, stack.clock.now())
+    stack.sim.send_text(resident, "体操教室に行きたい")
+    stack.settle()
+    press(stack, resident, "はい")
+    stack.settle()
+    press(stack, resident, "ほかの助けがほしい")
+    stack.settle()
+    press(stack, resident, RESIDENT["no_phone"])
+    stack.settle()
+    assert case_of(stack).reason == esc.DECLINED_SUGGESTIONS
+    assert "住民が紹介を断った" in all_text(last(stack, town.ids["asaka_coord"]))
+
+
+def test_every_volunteer_declining_escalates_and_the_resident_is_told(stack, town):
+    resident = resident_in(stack, "安積地区", "荒井")
+    stack.sim.send_text(resident, "体操にいきたい")
+    stack.settle()
+    press(stack, resident, "はい")
+    stack.settle()
+    press(stack, resident, "ほかの助けがほしい")
+    stack.settle()
+    press(stack, resident, RESIDENT["no_phone"])
+    stack.settle()
+    for who in ("suzuki", "takahashi"):
+        press(stack, town.ids[who], "今回は見送る")
+        stack.settle()
+    assert case_of(stack).reason == esc.ALL_DECLINED
+    assert "までにご連絡します" in last(stack, resident)["text"]
+
+
+def test_nobody_accepting_in_time_escalates_once(stack, town):
+    resident = resident_in(stack, "安積地区", "荒井")
+    stack.sim.send_text(resident, "体操にいきたい")
+    stack.settle()
+    press(stack, resident, "はい")
+    stack.settle()
+    press(stack, resident, "ほかの助けがほしい")
+    stack.settle()
+    press(stack, resident, RESIDENT["no_phone"])
+    stack.settle()
+    stack.clock.advance(hours=25)
+    for _ in range(2):
+        with transaction(stack.sessions) as s:
+            jobs.escalate_unaccepted(s, stack.clock.now())
+    stack.settle()
+    assert case_of(stack).reason == esc.NO_ACCEPTANCE
+    notices = [m for m in stack.sim.messages(town.ids["asaka_coord"]) if "期限内に担い手が決まらない" in all_text(m["message"])]
+    assert len(notices) == 1
+
+
+def test_a_message_the_bot_cannot_handle_goes_to_a_coordinator(stack, town):
+    resident = resident_in(stack, "安積地区", "荒井")
+
+    def broken(session, raw, now):
+        raise RuntimeError("a bug in the dialogue")
+
+    worker = EventWorker(stack.sessions, stack.clock, broken, max_attempts=2,
+                         on_parked=make_parked_hook(stack.services.bot_settings))
+    stack.sim.send_text(resident, "かいものにいけない")
+    for _ in range(3):
+        worker.run_until_idle()
+        stack.clock.advance(minutes=5)
+    stack.settle()
+    assert last(stack, resident)["text"] == RESIDENT["bot_failed"]
+    notice = all_text(last(stack, town.ids["asaka_coord"]))
+    assert "ボットが処理できなかったメッセージ" in notice and "かいものにいけない" in notice
+
+
+def test_a_coordinators_postback_on_another_districts_case_is_refused_and_audited(stack, town):
+    with transaction(stack.sessions) as s:
+        tomita = s.get(Area, town.areas["tomita-1"])
+        need = need_rules.create_need(s, person=None, category="snow", area=tomita, now=stack.clock.now())
+        case, _ = esc.escalate(s, need, esc.NO_MATCH, stack.clock.now())
+    stack.sim.send_postback(town.ids["asaka_coord"], f"v1|esc|ack|{case.id}", display_text="対応します")
+    stack.settle()
+    assert last(stack, town.ids["asaka_coord"])["text"] == COORDINATOR["not_yours"]
+    with stack.sessions() as s:
+        assert s.get(esc.Escalation, case.id).status == "open"
+        refused = s.scalars(select(esc.AuditEntry).where(esc.AuditEntry.action == "refused")).all()
+        assert len(refused) == 1
+
+
+def test_a_missed_acknowledgement_renotifies_then_goes_to_the_city_and_never_twice(stack, town):
+    resident = resident_in(stack, "安積地区", "荒井")
+    press(stack, resident, RESIDENT["menu_person"], stack.sim.messages(resident)[-1]["message"])
+    stack.settle()
+    case = case_of(stack)
+    # Created Thursday 10:00 Tokyo: one business day to acknowledge.
+    assert case.ack_due_at.astimezone(esc.TOKYO).strftime("%a %H:%M") == "Fri 10:00"
+    coordinator, city = town.ids["asaka_coord"], town.ids["city"]
+    before = (inbox_count(stack, coordinator), inbox_count(stack, city))
+
+    def run_twice():
+        for _ in range(2):
+            with transaction(stack.sessions) as s:
+                jobs.run_deadlines(s, stack.clock.now())
+        stack.settle()
+
+    stack.clock.set(case.ack_due_at)
+    run_twice()
+    assert inbox_count(stack, coordinator) == before[0] + 1
+    assert COORDINATOR["notice_again"] in all_text(last(stack, coordinator))
+    assert inbox_count(stack, city) == before[1]
+    stack.clock.set(datetime(2026, 11, 30, 1, 0, tzinfo=timezone.utc))  # Monday 10:00 Tokyo: another business day
+    run_twice()
+    assert inbox_count(stack, city) == before[1] + 1
+    assert COORDINATOR["notice_city"] in all_text(last(stack, city))
+    assert inbox_count(stack, coordinator) == before[0] + 1
+
+
+def test_a_missed_resolution_reminds_the_owner_and_lists_the_case_for_the_city(stack, town):
+    resident = resident_in(stack, "安積地区", "荒井")
+    press(stack, resident, RESIDENT["menu_person"], stack.sim.messages(resident)[-1]["message"])
+    stack.settle()
+    press(stack, town.ids["asaka_coord"], COORDINATOR["ack"])
+    stack.settle()
+    stack.clock.advance(days=15)
+    for _ in range(2):
+        with transaction(stack.sessions) as s:
+            jobs.run_deadlines(s, stack.clock.now())
+    stack.settle()
+    overdue = [m for m in stack.sim.messages(town.ids["asaka_coord"]) if COORDINATOR["overdue_title"] in all_text(m["message"])]
+    assert len(overdue) == 1
+    expected = case_of(stack).id
+    with stack.sessions() as s:
+        assert [c.id for c in esc.overdue_cases(s)] == [expected]
+
+
+def test_the_daily_summary_is_skipped_when_empty_and_on_holidays(stack, town):
+    coordinator = town.ids["asaka_coord"]
+    friday = datetime(2026, 12, 3, 23, 30, tzinfo=timezone.utc)  # Fri 4 Dec 08:30 Tokyo
+    with transaction(stack.sessions) as s:
+        empty = jobs.send_daily_summaries(s, friday)
+    assert empty.summaries == 0 and any("nothing to say" in r for r in empty.skipped)
+    with transaction(stack.sessions) as s:
+        need = need_rules.create_need(s, person=None, category="talk", area=town.areas["asaka-arai"], now=friday)
+        esc.escalate(s, need, esc.NO_MATCH, friday)
+    saturday = datetime(2026, 12, 4, 23, 30, tzinfo=timezone.utc)
+    coming_of_age_day = datetime(2027, 1, 10, 23, 30, tzinfo=timezone.utc)  # Mon 11 Jan 2027, 成人の日
+    for day_off in (saturday, coming_of_age_day):
+        with transaction(stack.sessions) as s:
+            report = jobs.send_daily_summaries(s, day_off)
+        assert report.summaries == 0 and "not a business day" in report.skipped[0]
+    monday = datetime(2026, 12, 6, 23, 30, tzinfo=timezone.utc)  # Mon 7 Dec 08:30 Tokyo
+    for _ in range(2):
+        with transaction(stack.sessions) as s:
+            jobs.send_daily_summaries(s, monday)
+    stack.clock.set(monday)
+    stack.settle()
+    summaries = [t for t in stack.sim.texts(coordinator) if t.startswith("【今日の相談】")]
+    assert summaries == ["【今日の相談】12月7日\n・対応中：1件\n・期限超過：0件\n・新しい担い手：0人"]
+
+
+def test_the_audit_trail_cannot_be_edited(stack, town):
+    from sqlalchemy import text as sql
+
+    with transaction(stack.sessions) as s:
+        need = need_rules.create_need(s, person=None, category="talk", area=town.areas["asaka-arai"],
+                                      now=stack.clock.now())
+        esc.escalate(s, need, esc.NO_MATCH, stack.clock.now())
+    with pytest.raises(Exception, match="audit trail"):
+        with transaction(stack.sessions) as s:
+            s.execute(sql("UPDATE audit_entries SET action = 'nothing'"))
+    with pytest.raises(Exception, match="audit trail"):
+        with transaction(stack.sessions) as s:
+            s.execute(sql("DELETE FROM audit_entries"))
+
+
+@pytest.mark.postgres
+def test_two_coordinators_acknowledging_at_once_make_one_owner(pg_stack):
+    stack = pg_stack
+    town = build_town(stack)
+    with transaction(stack.sessions) as s:
+        second = town.person(s, "asaka_coord2", "安積 副コーディネーター", None)
+        people.assign_coordinator(s, second, s.get(Area, town.areas["asaka"]), stack.clock.now())
+        need = need_rules.create_need(s, person=None, category="talk", area=town.areas["asaka-arai"],
+                                      now=stack.clock.now())
+        case, _ = esc.escalate(s, need, esc.NO_MATCH, stack.clock.now())
+    for who in ("asaka_coord", "asaka_coord2"):
+        event = {"type": "postback", "mode": "active", "timestamp": 1_764_100_000_000,
+                 "source": {"type": "user", "userId": town.ids[who]}, "webhookEventId": f"01ACK{who:0>21}",
+                 "deliveryContext": {"isRedelivery": False}, "replyToken": f"token-{who}",
+                 "postback": {"data": f"v1|esc|ack|{case.id}"}}
+        with transaction(stack.sessions) as s:
+            inbox.store_events(s, "Udest", [event], stack.clock.now())
+    barrier = threading.Barrier(2, timeout=20)
+
+    def together(session, raw, now):
+        barrier.wait()
+        return handle_event(session, raw, now)
+
+    threads = [threading.Thread(target=EventWorker(stack.sessions, stack.clock, together).run_once) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    stack.settle()
+    with stack.sessions() as s:
+        owned = s.get(esc.Escalation, case.id)
+        assert owned.status == "acknowledged" and owned.owner_id is not None
+        acks = s.scalars(select(esc.AuditEntry).where(esc.AuditEntry.action == "acknowledged")).all()
+        assert len(acks) == 1
+    answers = [last(stack, town.ids[w])["text"] for w in ("asaka_coord", "asaka_coord2")]
+    assert sorted(a == COORDINATOR["acknowledged"] for a in answers) == [False, True]
+    loser = answers[0] if answers[0] != COORDINATOR["acknowledged"] else answers[1]
+    assert "担当しています" in loser or "担当になりました" in loser
