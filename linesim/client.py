@@ -7,10 +7,15 @@ import requests
 
 
 class SimulatorError(RuntimeError):
-    def __init__(self, response: requests.Response):
-        super().__init__(f"{response.request.method} {response.url} -> {response.status_code}: "
+    def __init__(self, response: requests.Response | None, message: str | None = None):
+        super().__init__(message or f"{response.request.method} {response.url} -> {response.status_code}: "
                          f"{response.text}")
         self.response = response
+
+    @classmethod
+    def plain(cls, message: str) -> "SimulatorError":
+        """An error of the client's own (no HTTP response behind it)."""
+        return cls(None, message)
 
 
 class SimulatorClient:
@@ -107,6 +112,43 @@ class SimulatorClient:
     def requests_log(self, endpoint: str | None = None) -> list[dict[str, Any]]:
         params = {"endpoint": endpoint} if endpoint else None
         return self._call("GET", "/_sim/requests", params=params)["requests"]
+
+    @staticmethod
+    def buttons(message: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+        """(label, action) of every button in a message: quick replies, then Flex and templates."""
+        found: list[tuple[str, dict[str, Any]]] = []
+        for item in (message.get("quickReply") or {}).get("items", []):
+            found.append((item["action"].get("label", ""), item["action"]))
+
+        def walk(node: Any) -> None:
+            if isinstance(node, dict):
+                if node.get("type") == "button" and isinstance(node.get("action"), dict):
+                    found.append((node["action"].get("label", ""), node["action"]))
+                for value in node.values():
+                    walk(value)
+            elif isinstance(node, list):
+                for value in node:
+                    walk(value)
+
+        walk(message.get("contents") or {})
+        walk((message.get("template") or {}).get("actions") or [])
+        return found
+
+    def press(self, user_id: str, label: str, message: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Tap the button with this label (a leading ✓ ignored) on the user's latest message."""
+        if message is None:
+            delivered = self.messages(user_id)
+            if not delivered:
+                raise SimulatorError.plain(f"{user_id} has no message to press a button on")
+            message = delivered[-1]["message"]
+        for found, action in self.buttons(message):
+            if found == label or found.removeprefix("✓ ") == label:
+                if action.get("type") == "postback":
+                    return self.send_postback(user_id, action["data"], display_text=action.get("displayText"))
+                if action.get("type") == "message":
+                    return self.send_text(user_id, action["text"])
+                raise SimulatorError.plain(f"button {label!r} is a {action.get('type')} action")
+        raise SimulatorError.plain(f"no button {label!r}; there are {[b for b, _ in self.buttons(message)]}")
 
     # control -----------------------------------------------------------------------
     def set_webhook_url(self, url: str | None) -> dict[str, Any]:

@@ -28,15 +28,24 @@ from pathlib import Path
 from typing import Any
 
 # --------------------------------------------------------------------------- the flow
-# Each step: (name, action). Actions:
+# Each step: (name, who, action). who: "resident", "volunteer" (the demo's 鈴木 博, who offers
+# 買い物 in 安積地区) or "coordinator" (安積地区's). Actions:
 #   ("follow",)                               add the bot as a friend
-#   ("postback", data, displayText)           press a button (displayText may be None)
+#   ("press", label)                          tap the button with this label on the last message
+#   ("postback", data, displayText)           send postback data directly
 #   ("text", "…")                             type a message
 #   ("location", latitude, longitude)         send a location
-STEPS: list[tuple[str, tuple[Any, ...]]] = [
-    ("follow", ("follow",)),
-    ("consent", ("postback", "v1|consent|yes", "同意する")),
-    ("need-text", ("text", "かいものにいけない")),
+STEPS: list[tuple[str, str, tuple[Any, ...]]] = [
+    ("follow", "resident", ("follow",)),
+    ("consent", "resident", ("press", "同意する")),
+    ("district", "resident", ("press", "安積地区")),
+    ("neighbourhood", "resident", ("press", "荒井")),
+    ("need-in-hiragana", "resident", ("text", "かいものにいけない")),
+    ("confirm", "resident", ("press", "はい")),
+    ("want-a-person", "resident", ("press", "ほかの助けがほしい")),
+    ("phone", "resident", ("text", "024-123-4567")),
+    ("volunteer-accepts", "volunteer", ("press", "引き受ける")),
+    ("coordinator-approves", "coordinator", ("press", "承認する")),
 ]
 
 REPO = Path(__file__).resolve().parent.parent
@@ -62,6 +71,8 @@ def slug(name: str) -> str:
 
 def describe(action: tuple[Any, ...]) -> str:
     kind, *args = action
+    if kind == "press":
+        return f"press 「{args[0]}」"
     if kind == "postback":
         return f"postback {args[0]}" + (f" 「{args[1]}」" if len(args) > 1 and args[1] else "")
     if kind == "text":
@@ -126,6 +137,8 @@ def perform(client, uid: str, action: tuple[Any, ...]) -> dict[str, Any]:
     kind, *args = action
     if kind == "follow":
         return client.follow(uid)
+    if kind == "press":
+        return client.press(uid, args[0])
     if kind == "postback":
         data = args[0]
         display = args[1] if len(args) > 1 else None
@@ -169,8 +182,8 @@ def screenshot(chromium: str, url: str, path: Path, window: str, profile: Path) 
         raise RuntimeError(f"chromium failed ({result.returncode}): {result.stderr[-2000:]}")
 
 
-def take(out: Path, steps: list[tuple[str, tuple[Any, ...]]], chromium: str, *,
-         window: str = "900,1400", log_level: str = "WARNING",
+def take(out: Path, steps: list[tuple[str, str, tuple[Any, ...]]], chromium: str, *,
+         window: str = "1500,1400", log_level: str = "WARNING",
          richmenu: bool = True) -> list[Shot]:
     out.mkdir(parents=True, exist_ok=True)
     shots: list[Shot] = []
@@ -179,9 +192,12 @@ def take(out: Path, steps: list[tuple[str, tuple[Any, ...]]], chromium: str, *,
         stack = Stack(workdir, log_level=log_level, richmenu=richmenu)
         try:
             client = stack.client
-            uid = client.create_user(RESIDENT_NAME)["userId"]
-            page = f"{stack.sim_server.url}/?users={uid}"
-            for number, (name, action) in enumerate(steps, start=1):
+            from sasaeai.commands.demo import demo_side_users
+
+            people = {"resident": client.create_user(RESIDENT_NAME)["userId"], **demo_side_users(client)}
+            page = f"{stack.sim_server.url}/?users={people['resident']},{people['volunteer']},{people['coordinator']}"
+            for number, (name, who, action) in enumerate(steps, start=1):
+                uid = people[who]
                 before = len(client.messages(uid))
                 outcome = perform(client, uid, action)
                 if outcome.get("status") != 200:
@@ -203,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for the PNGs")
     parser.add_argument("--steps", type=int, default=None, help="only the first N steps")
     parser.add_argument("--chromium", help="path of the Chromium binary (default: on PATH)")
-    parser.add_argument("--window-size", default="900,1400")
+    parser.add_argument("--window-size", default="1500,1400")
     parser.add_argument("--log-level", default="WARNING")
     parser.add_argument("--no-richmenu", action="store_true", help="do not deploy the rich menu")
     parser.add_argument("--list", action="store_true", help="print the steps and exit")
@@ -211,8 +227,8 @@ def main(argv: list[str] | None = None) -> int:
 
     steps = STEPS[: args.steps] if args.steps else STEPS
     if args.list:
-        for number, (name, action) in enumerate(steps, start=1):
-            print(f"{number:02d} {name:<16} {describe(action)}")
+        for number, (name, who, action) in enumerate(steps, start=1):
+            print(f"{number:02d} {name:<22} {who:<12} {describe(action)}")
         return 0
     chromium = find_chromium(args.chromium)
     if chromium is None:

@@ -25,12 +25,13 @@ def load_script():
 
 def test_the_steps_are_a_list_at_the_top_in_the_agreed_shape():
     steps = load_script().STEPS
-    assert steps[0] == ("follow", ("follow",))  # the flow starts by adding the bot
-    kinds = {"follow": {1}, "postback": {2, 3}, "text": {2}, "location": {3}}
-    for name, action in steps:
+    assert steps[0] == ("follow", "resident", ("follow",))  # the flow starts by adding the bot
+    kinds = {"follow": {1}, "press": {2}, "postback": {2, 3}, "text": {2}, "location": {3}}
+    for name, who, action in steps:
         assert isinstance(name, str) and name, action
+        assert who in ("resident", "volunteer", "coordinator"), (name, who)
         assert action[0] in kinds and len(action) in kinds[action[0]], (name, action)
-    names = [name for name, _ in steps]
+    names = [name for name, _who, _action in steps]
     assert len(set(names)) == len(names), "step names make the file names: keep them unique"
 
 
@@ -53,7 +54,7 @@ def test_the_first_two_steps_give_two_real_screenshots(tmp_path):
     for shot in shots:
         data = shot.read_bytes()
         assert len(data) > 10_000, f"{shot.name} is only {len(data)} bytes: a blank page?"
-        assert image_size(data) == ("image/png", 900, 1400)
+        assert image_size(data) == ("image/png", 1500, 1400)
     # The bot answered each step before its picture was taken, and the list was printed.
     lines = [line for line in result.stdout.splitlines() if line[:2] in ("01", "02")]
     assert len(lines) == 2 and all("0 new message(s)" not in line for line in lines), result.stdout

@@ -29,6 +29,19 @@ def load_demo_data(services) -> str:
     return str(result)
 
 
+def demo_side_users(sim) -> dict[str, str]:
+    """The demo's volunteer (鈴木 博, 買い物 in 安積地区) and 安積地区's coordinator, as simulator
+    users with the LINE ids the demo data gave them, so their side can be watched too."""
+    from sasaeai.domain.demo_data import demo_line_user_id
+
+    users = {"volunteer": ("vol-02", "担い手 鈴木 博"), "coordinator": ("coord-asaka", "安積地区 コーディネーター")}
+    known = {u["userId"] for u in sim.users()}
+    for key, name in users.values():
+        if demo_line_user_id(key) not in known:
+            sim.create_user(name, user_id=demo_line_user_id(key), following=True)
+    return {role: demo_line_user_id(key) for role, (key, _name) in users.items()}
+
+
 def run(args) -> int:
     from linesim.client import SimulatorClient
     from linesim.server import create_app as create_simulator
@@ -53,12 +66,17 @@ def run(args) -> int:
     stop = stop_on_signals()
     services.start_background(stop)
 
+    from sasaeai.commands.richmenu import deploy
+
+    deploy(sim_server.url, config.line_channel_access_token, say=lambda _m: None)
     sim = SimulatorClient(sim_server.url)
     resident = sim.create_user("住民 山田ハナ")["userId"]
-    volunteer = sim.create_user("担い手 佐藤一郎")["userId"]
+    side = demo_side_users(sim)
     print("", flush=True)
     print(f"  bot (webhook):   {bot_server.url}/callback", flush=True)
-    print(f"  LINE simulator:  {sim_server.url}/?users={resident},{volunteer}", flush=True)
+    print(f"  LINE simulator:  {sim_server.url}/?users={resident},{side['volunteer']}", flush=True)
+    print(f"  with the coordinator too: {sim_server.url}/?users={resident},{side['volunteer']},{side['coordinator']}",
+          flush=True)
     print("  Open the simulator address in a browser, press 友だち追加 and chat. Ctrl-C stops.",
           flush=True)
     stop.wait()

@@ -66,7 +66,7 @@ def suggestion_bubble(s: ResourceSuggestion) -> Box:
     if place:
         rows.append(_row(RESIDENT["card_where"], shorten(place, 80)))
     if s.when_text and s.when_text not in s.explanation:
-        rows.append(_row(RESIDENT["card_what"], shorten(s.when_text, 80)))
+        rows.append(_row(RESIDENT["card_hours"], shorten(s.when_text, 80)))
     buttons = []
     phone_link = tel_uri(s.phone)
     if phone_link:

@@ -89,6 +89,7 @@ RESIDENT = {
     "card_when": "いつ",
     "card_where": "どこ",
     "card_what": "内容",
+    "card_hours": "時間",
     "card_map": "地図",
     # -- safety --
     "emergency": (

@@ -6,6 +6,8 @@ from typing import Any
 
 import pytest
 
+from linesim.client import SimulatorClient
+
 from sasaeai.db import transaction
 from sasaeai.domain import offers, people, resources
 from sasaeai.domain.areas import import_areas
@@ -67,38 +69,14 @@ def build_town(stack) -> Town:
 
 
 def buttons(message: dict) -> list[tuple[str, str]]:
-    """(label, postback data or text) of every button in a message: quick replies and Flex."""
-    found: list[tuple[str, str]] = []
-
-    def action_of(action: dict) -> None:
-        found.append((action.get("label", ""), action.get("data") or action.get("text") or action.get("uri", "")))
-
-    for item in (message.get("quickReply") or {}).get("items", []):
-        action_of(item["action"])
-
-    def walk(node):
-        if isinstance(node, dict):
-            if node.get("type") == "button" and "action" in node:
-                action_of(node["action"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(message.get("contents") or {})
-    return found
+    """(label, postback data, text or uri) of every button in a message."""
+    return [(label, action.get("data") or action.get("text") or action.get("uri", ""))
+            for label, action in SimulatorClient.buttons(message)]
 
 
 def press(stack, user: str, label: str, message: dict | None = None) -> dict:
     """Press the button with this label on the user's latest message (or the one given)."""
-    message = message or stack.sim.messages(user)[-1]["message"]
-    for found_label, data in buttons(message):
-        if found_label.lstrip("✓ ") == label or found_label == label:
-            if data.startswith("v1|"):
-                return stack.sim.send_postback(user, data, display_text=label)
-            return stack.sim.send_text(user, data)
-    raise AssertionError(f"no button {label!r} in {[b[0] for b in buttons(message)]}")
+    return stack.sim.press(user, label, message)
 
 
 def last(stack, user: str) -> dict:
