@@ -30,6 +30,12 @@ class Config:
     outbox_max_attempts: int = 20
     # The coordinators' console, linked from LINE notices (https://…; empty: no link).
     console_url: str = ""
+    # Escalation deadlines: urgent in minutes/hours, normal in business days/days (Tokyo hours).
+    urgent_ack_minutes: int = 60
+    urgent_resolve_hours: int = 24
+    normal_ack_business_days: int = 1
+    normal_resolve_days: int = 14
+    business_hours: str = "08:30-17:15"
 
     ENV_NAMES = {
         "line_channel_secret": "LINE_CHANNEL_SECRET",
@@ -42,6 +48,11 @@ class Config:
         "event_max_attempts": "SASAEAI_EVENT_MAX_ATTEMPTS",
         "outbox_max_attempts": "SASAEAI_OUTBOX_MAX_ATTEMPTS",
         "console_url": "SASAEAI_CONSOLE_URL",
+        "urgent_ack_minutes": "SASAEAI_URGENT_ACK_MINUTES",
+        "urgent_resolve_hours": "SASAEAI_URGENT_RESOLVE_HOURS",
+        "normal_ack_business_days": "SASAEAI_NORMAL_ACK_BUSINESS_DAYS",
+        "normal_resolve_days": "SASAEAI_NORMAL_RESOLVE_DAYS",
+        "business_hours": "SASAEAI_BUSINESS_HOURS",
     }
 
     @classmethod

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sasaeai.bot import escalation as escalation_bot
+from sasaeai.bot import meetings as meeting_bot
 from sasaeai.bot import notify, postbacks
 from sasaeai.bot import state as convo_state
 from sasaeai.clock import TOKYO
@@ -805,6 +806,8 @@ def step(turn: Turn, state: str, inp: Input) -> str:
         command = global_text(turn, inp)
         if command is not None:
             return command(turn, inp)
+        if meeting_bot.handle_text(turn.ctx, inp.text) is not None:  # 「会議の予定」, an opinion
+            return state
     handler = TABLE.get(state, {}).get(inp.key) or GLOBAL.get(inp.key)
     if handler is None and inp.kind == "text":
         handler = TABLE[IDLE]["text"]

@@ -16,6 +16,7 @@ from sasaeai.domain import escalation as esc_rules
 from sasaeai.domain import matches as match_rules
 from sasaeai.domain import needs as need_rules
 from sasaeai.domain.categories import label as category_label
+from sasaeai.domain.matching import suggest_resources, suggest_volunteers
 from sasaeai.domain.models import CITY, COORDINATOR as COORDINATOR_ROLE, Area, Match, Need, Person, URGENT
 from sasaeai.domain.people import can_see_area
 from sasaeai.messages import cards, notices
@@ -195,6 +196,12 @@ def on_case(turn: Any, inp: Any) -> str:
         esc_rules.resolve(turn.session, case.id, turn.person, outcome, turn.now)
         turn.say(text(COORDINATOR["resolved"]))
         return IDLE
+    if action == "conn":
+        return offer_connections(turn, case)
+    if action == "askv":
+        return connect_volunteer(turn, case, turn.arg_int(inp, 2))
+    if action == "sendr":
+        return connect_resource(turn, case, turn.arg_int(inp, 2))
     if action == "note":
         turn.data["case_id"] = case.id
         turn.say(text(COORDINATOR["ask_note"]))
@@ -204,6 +211,55 @@ def on_case(turn: Any, inp: Any) -> str:
         turn.say(text(COORDINATOR["ask_proposal"]))
         return ESC_PROPOSAL
     turn.say(text(RESIDENT["stale_button"]))
+    return IDLE
+
+
+def offer_connections(turn: Any, case: esc_rules.Escalation) -> str:
+    """つなぐ: the best volunteers and resources for the case, each a button away."""
+    need = turn.session.get(Need, case.need_id)
+    volunteers = suggest_volunteers(turn.session, need, turn.now, limit=3, include_unavailable=True)
+    resources = suggest_resources(turn.session, need, turn.now, limit=3)
+    if not volunteers and not resources:
+        turn.say(text(COORDINATOR["nothing_to_connect"]))
+        return IDLE
+    lines, buttons = [], []
+    for n, v in enumerate(volunteers, start=1):
+        person = turn.session.get(Person, v.person_id)
+        lines.append(f"担い手{n}：{(person.display_name if person else '') or '—'}（{v.explanation}）")
+        buttons.append(postback(COORDINATOR["ask_volunteer"].format(n=n), encode("esc", "askv", case.id, v.person_id)))
+    for n, r in enumerate(resources, start=1):
+        lines.append(f"資源{n}：{r.name}（{r.explanation}）")
+        buttons.append(postback(COORDINATOR["send_resource"].format(n=n), encode("esc", "sendr", case.id, r.resource_id)))
+    turn.say(text(COORDINATOR["connect_intro"] + "\n" + "\n".join(lines), buttons))
+    return IDLE
+
+
+def connect_volunteer(turn: Any, case: esc_rules.Escalation, person_id: int | None) -> str:
+    need = turn.session.get(Need, case.need_id)
+    offered = {v.person_id for v in suggest_volunteers(turn.session, need, turn.now, limit=10,
+                                                       include_unavailable=True)}
+    if person_id not in offered:  # only a volunteer the system offered for this need
+        _refuse(turn, f"volunteer {person_id} for escalation {case.id}")
+        return IDLE
+    matches = match_rules.ask_volunteers(turn.session, need, [person_id], turn.now)
+    notify.send_request_cards(turn.ctx, turn.session, need, matches)
+    esc_rules.audit(turn.session, turn.now, "asked_volunteer", case, turn.person, str(person_id))
+    turn.say(text(COORDINATOR["volunteer_asked"]))
+    return IDLE
+
+
+def connect_resource(turn: Any, case: esc_rules.Escalation, resource_id: int | None) -> str:
+    need = turn.session.get(Need, case.need_id)
+    chosen = [r for r in suggest_resources(turn.session, need, turn.now, limit=10) if r.resource_id == resource_id]
+    resident = turn.session.get(Person, need.person_id) if need.person_id else None
+    if not chosen:
+        _refuse(turn, f"resource {resource_id} for escalation {case.id}")
+        return IDLE
+    if notify.reachable(resident):
+        turn.ctx.push(resident.line_user_id, text(RESIDENT["coordinator_suggests"]),
+                      cards.suggestions_message(chosen, []))
+    esc_rules.audit(turn.session, turn.now, "sent_resource", case, turn.person, str(resource_id))
+    turn.say(text(COORDINATOR["resource_sent"] if notify.reachable(resident) else COORDINATOR["resident_unreachable"]))
     return IDLE
 
 

@@ -75,7 +75,7 @@ def suggestion_bubble(s: ResourceSuggestion) -> Box:
     return _bubble(s.name, rows, buttons)
 
 
-def suggestions_message(suggestions: Sequence[ResourceSuggestion], quick: Sequence[Action]) -> Message:
+def suggestions_message(suggestions: Sequence[ResourceSuggestion], quick: Sequence[Action] = ()) -> Message:
     bubbles = [suggestion_bubble(s) for s in suggestions[:10]]
     contents = bubbles[0] if len(bubbles) == 1 else {"type": "carousel", "contents": bubbles}
     alt = RESIDENT["suggestions_alt"].format(count=len(bubbles)) + "：" + "、".join(s.name for s in suggestions[:5])
@@ -122,6 +122,7 @@ def escalation_card(*, escalation_id: int, title: str, alt: str, rows: Sequence[
     buttons = [
         _button(postback(COORDINATOR["ack"], postbacks.encode("esc", "ack", escalation_id)), primary=True),
         _button(postback(COORDINATOR["resolve"], postbacks.encode("esc", "res", escalation_id))),
+        _button(postback(COORDINATOR["connect"], postbacks.encode("esc", "conn", escalation_id))),
         _button(postback(COORDINATOR["raise"], postbacks.encode("esc", "raise", escalation_id))),
         _button(postback(COORDINATOR["note"], postbacks.encode("esc", "note", escalation_id))),
     ]

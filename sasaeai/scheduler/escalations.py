@@ -139,3 +139,36 @@ def send_daily_summaries(session: Session, now: datetime) -> Report:
         report.summaries += sent
         report.messages += sent
     return report
+
+
+def put_proposals_on_agendas(session: Session, now: datetime) -> int:
+    """資源開発 proposals waiting for a 第1層 協議体 go onto its next meeting's agenda, once."""
+    from sasaeai.domain.areas import ancestors
+    from sasaeai.domain.categories import label
+    from sasaeai.domain.meetings import core as meetings
+    from sasaeai.domain.models import CITY
+
+    placed = 0
+    for proposal in session.scalars(select(esc_rules.Proposal).where(esc_rules.Proposal.status == "proposed")
+                                    .order_by(esc_rules.Proposal.id)):
+        district = session.get(Area, proposal.district_id)
+        city = district if district.layer == CITY else next(
+            (a for a in ancestors(session, district) if a.layer == CITY), None)
+        if city is None:
+            continue
+        item = meetings.add_proposal_item(
+            session, layer=CITY, area_id=city.id, proposal_id=proposal.id, now=now,
+            title=f"資源開発の提案：{district.name}・{label(proposal.category)}", detail=proposal.text)
+        if item is not None:
+            proposal.status, proposal.meeting_id = "on_agenda", item.meeting_id
+            placed += 1
+    return placed
+
+
+def every_minute(session: Session, now: datetime) -> Report:
+    """The scheduler's escalation tick: deadlines, unaccepted needs, proposals for the agenda."""
+    report = run_deadlines(session, now)
+    unaccepted = escalate_unaccepted(session, now)
+    report.not_accepted, report.messages = unaccepted.not_accepted, report.messages + unaccepted.messages
+    put_proposals_on_agendas(session, now)
+    return report

@@ -107,7 +107,12 @@ class JobSpec:
 
 # More plain jobs (escalation deadlines, the retention purge …) are added here, one line each:
 #   JobSpec("escalation-deadlines", "sasaeai.scheduler.escalations:run_deadlines", "interval", {"minutes": 1})
-EXTRA_JOBS: list[JobSpec] = []
+EXTRA_JOBS: list[JobSpec] = [
+    JobSpec("escalations", "sasaeai.scheduler.escalations:every_minute", "interval", {"seconds": 60}),
+    # 08:30 Tokyo; the job itself skips weekends, holidays and coordinators with nothing to say.
+    JobSpec("daily-summary", "sasaeai.scheduler.escalations:send_daily_summaries", "cron",
+            {"hour": 8, "minute": 30, "timezone": "Asia/Tokyo"}),
+]
 
 
 def build_scheduler(engine: Engine, *, blocking: bool = True, tick_seconds: int = 60,

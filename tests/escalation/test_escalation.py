@@ -278,3 +278,29 @@ def test_two_coordinators_acknowledging_at_once_make_one_owner(pg_stack):
     assert sorted(a == COORDINATOR["acknowledged"] for a in answers) == [False, True]
     loser = answers[0] if answers[0] != COORDINATOR["acknowledged"] else answers[1]
     assert "担当しています" in loser or "担当になりました" in loser
+
+
+def test_a_coordinator_connects_a_volunteer_and_a_resource_from_line(stack, town):
+    resident = resident_in(stack, "安積地区", "荒井")
+    press(stack, resident, RESIDENT["menu_person"], stack.sim.messages(resident)[-1]["message"])
+    stack.settle()
+    coordinator = town.ids["asaka_coord"]
+    with transaction(stack.sessions) as s:  # the coordinator learned on the phone it is about shopping
+        need = s.get(Need, case_of(stack).need_id)
+        need.category = "shopping"
+    notice = last(stack, coordinator)
+    press(stack, coordinator, COORDINATOR["connect"], notice)
+    stack.settle()
+    offer = last(stack, coordinator)
+    assert "鈴木 博" in offer["text"] and "移動販売 みどり号" in offer["text"]
+    press(stack, coordinator, "担い手1に依頼", offer)
+    stack.settle()
+    asked = [who for who in ("suzuki", "takahashi")
+             if any("お手伝いのお願い" in all_text(m["message"]) for m in stack.sim.messages(town.ids[who]))]
+    assert len(asked) == 1
+    press(stack, coordinator, "資源1を住民へ", offer)
+    stack.settle()
+    assert "移動販売 みどり号" in all_text(last(stack, resident))
+    forged = stack.sim.send_postback(coordinator, f"v1|esc|askv|{case_of(stack).id}|999999", display_text="x")
+    stack.settle()
+    assert forged["status"] == 200 and last(stack, coordinator)["text"] == COORDINATOR["not_yours"]

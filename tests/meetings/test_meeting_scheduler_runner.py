@@ -19,7 +19,8 @@ def test_the_jobs_are_stored_in_our_database(engine):
     try:
         with engine.connect() as conn:
             ids = sorted(r[0] for r in conn.execute(text("SELECT id FROM apscheduler_jobs")))
-        assert ids == sorted([runner.SERIES_JOB, runner.TICK_JOB])
+        assert ids == sorted([runner.SERIES_JOB, runner.TICK_JOB, *(j.id for j in runner.EXTRA_JOBS)])
+        assert {"escalations", "daily-summary"} <= set(ids)
         tick = scheduler.get_job(runner.TICK_JOB)
         assert tick.trigger.interval.total_seconds() == 60 and tick.max_instances == 1
     finally:
@@ -28,7 +29,7 @@ def test_the_jobs_are_stored_in_our_database(engine):
     again.start(paused=True)
     try:
         with engine.connect() as conn:
-            assert conn.execute(text("SELECT count(*) FROM apscheduler_jobs")).scalar() == 2
+            assert conn.execute(text("SELECT count(*) FROM apscheduler_jobs")).scalar() == 2 + len(runner.EXTRA_JOBS)
     finally:
         again.shutdown(wait=False)
 
