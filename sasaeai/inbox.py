@@ -8,6 +8,7 @@ from typing import Any, Iterable
 
 from sqlalchemy import BigInteger, Boolean, Index, Integer, String, Text, and_, exists, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection
 from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
 
 from sasaeai.domain.base import Base
@@ -58,9 +59,11 @@ def source_key(event: dict[str, Any]) -> str:
     return f"event:{event.get('webhookEventId', '')}"
 
 
-def store_events(session: Session, destination: str, events: Iterable[dict[str, Any]],
+def store_events(session: Session | Connection, destination: str, events: Iterable[dict[str, Any]],
                  now: datetime) -> int:
-    """Insert events, ignoring ones already stored (LINE redelivers); return how many were new."""
+    """Insert events, ignoring ones already stored (LINE redelivers); return how many were new.
+
+    Takes a Core connection too: the webhook uses one, as the ORM session costs it time."""
     rows = []
     for event in events:
         rows.append({
@@ -78,7 +81,8 @@ def store_events(session: Session, destination: str, events: Iterable[dict[str, 
         })
     if not rows:
         return 0
-    result = session.connection().execute(_insert_ignoring_duplicates(session.get_bind().dialect.name), rows)
+    connection = session.connection() if isinstance(session, Session) else session
+    result = connection.execute(_insert_ignoring_duplicates(connection.dialect.name), rows)
     return len(result.all())
 
 
@@ -174,3 +178,54 @@ def parse_webhook_body(raw: bytes) -> tuple[str, list[dict[str, Any]]]:
         if not isinstance(event.get("type"), str):
             raise WebhookBodyError(f"not a LINE webhook: events[{i}].type is missing")
     return destination, body["events"]
+
+
+class GroupCommit:
+    """Store the events of concurrent webhook requests in one transaction (group commit).
+
+    Each request hands its events to a writer thread and waits until the transaction holding
+    them has committed, so "stored before 200" still holds; under load one commit serves many
+    requests. A failed commit fails every request in it (LINE then redelivers).
+    """
+
+    def __init__(self, engine, clock, max_batch: int = 64, timeout: float = 10.0):
+        import queue
+        import threading
+
+        self._engine = engine
+        self._clock = clock
+        self._max_batch = max_batch
+        self._timeout = timeout
+        self._queue: "queue.Queue[tuple[str, list[dict[str, Any]], Any]]" = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="inbox-writer", daemon=True)
+        self._thread.start()
+
+    def store(self, destination: str, events: list[dict[str, Any]]) -> int:
+        from concurrent.futures import Future
+
+        done: Future = Future()
+        self._queue.put((destination, events, done))
+        return done.result(timeout=self._timeout)
+
+    def _run(self) -> None:
+        import queue
+
+        while True:
+            batch = [self._queue.get()]
+            while len(batch) < self._max_batch:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                counts = []
+                with self._engine.begin() as connection:
+                    now = self._clock.now()
+                    for destination, events, _done in batch:
+                        counts.append(store_events(connection, destination, events, now))
+            except Exception as exc:  # every waiting request answers 500; nothing half-stored
+                for _d, _e, done in batch:
+                    done.set_exception(exc)
+                continue
+            for (_d, _e, done), count in zip(batch, counts):
+                done.set_result(count)

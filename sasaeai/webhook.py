@@ -97,6 +97,7 @@ def create_app(config: Config | None = None, services: Services | None = None) -
     app.config["MAX_CONTENT_LENGTH"] = config.max_webhook_bytes
     app.extensions["sasaeai"] = services
     validator = SignatureValidator(config.line_channel_secret)
+    writer = inbox.GroupCommit(services.engine, services.clock)
 
     def problem(status: int, reason: str):
         return jsonify({"message": reason}), status
@@ -121,8 +122,7 @@ def create_app(config: Config | None = None, services: Services | None = None) -
         except inbox.WebhookBodyError as exc:
             log.warning("webhook.bad_body", reason=str(exc))
             return problem(400, str(exc))
-        with transaction(services.sessions) as session:
-            stored = inbox.store_events(session, destination, events, services.clock.now())
+        stored = writer.store(destination, events)
         log.info("webhook.stored", received=len(events), stored=stored)
         return problem(200, "OK")
 
