@@ -3,6 +3,10 @@ from __future__ import annotations
 
 import signal
 import threading
+from contextlib import contextmanager
+from typing import Iterator
+
+from sqlalchemy.orm import Session
 
 from sasaeai.config import Config
 from sasaeai.logs import configure_logging
@@ -24,3 +28,16 @@ def stop_on_signals() -> threading.Event:
     signal.signal(signal.SIGINT, _handler)
     signal.signal(signal.SIGTERM, _handler)
     return stop
+
+
+@contextmanager
+def unit_of_work() -> Iterator[Session]:
+    """One transaction on DATABASE_URL for a command; the engine is closed afterwards."""
+    from sasaeai.db import make_engine, make_session_factory, transaction
+
+    engine = make_engine(setup().database_url)
+    try:
+        with transaction(make_session_factory(engine)) as session:
+            yield session
+    finally:
+        engine.dispose()

@@ -3,28 +3,23 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from sasaeai.commands._common import setup
-
-
-def _sessions():
-    from sasaeai.db import make_engine, make_session_factory
-
-    return make_session_factory(make_engine(setup().database_url))
+from sasaeai.commands._common import unit_of_work
 
 
 def run_assign(args) -> int:
     from sasaeai.clock import SystemClock
-    from sasaeai.db import transaction
     from sasaeai.domain import people
     from sasaeai.domain.areas import by_code
 
     now = SystemClock().now()
-    with transaction(_sessions()) as session:
+    with unit_of_work() as session:
         area = by_code(session, args.area_code)
         if area is None:
             print(f"地区コード {args.area_code} が見つかりません")
             return 1
         person = people.get_or_create_person(session, args.line_user_id, now)
+        if not person.consented:  # staff agree to their name and role being kept, as employees
+            people.record_consent(person, True, now)
         if args.name:
             people.set_profile(person, now, display_name=args.name)
         try:
@@ -37,10 +32,9 @@ def run_assign(args) -> int:
 
 
 def run_list(args) -> int:
-    from sasaeai.db import transaction
     from sasaeai.domain.models import Area, CoordinatorArea, Person
 
-    with transaction(_sessions()) as session:
+    with unit_of_work() as session:
         rows = session.execute(select(Person.display_name, Person.line_user_id, Area.name, Area.layer)
                                .join(CoordinatorArea, CoordinatorArea.person_id == Person.id)
                                .join(Area, Area.id == CoordinatorArea.area_id).order_by(Area.code))

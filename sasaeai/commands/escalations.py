@@ -1,21 +1,14 @@
 """`sasaeai escalations`: the city's lists — 資源開発 proposals by district and category, overdue cases."""
 from __future__ import annotations
 
-from sasaeai.commands._common import setup
-
-
-def _sessions():
-    from sasaeai.db import make_engine, make_session_factory
-
-    return make_session_factory(make_engine(setup().database_url))
+from sasaeai.commands._common import unit_of_work
 
 
 def run_proposals(args) -> int:
-    from sasaeai.db import transaction
     from sasaeai.domain.categories import label
     from sasaeai.domain.escalation import proposals_by_district_and_category
 
-    with transaction(_sessions()) as session:
+    with unit_of_work() as session:
         groups = proposals_by_district_and_category(session)
         if not groups:
             print("資源開発の提案はありません")
@@ -27,10 +20,9 @@ def run_proposals(args) -> int:
 
 
 def run_overdue(args) -> int:
-    from sasaeai.db import transaction
     from sasaeai.domain.escalation import overdue_cases
 
-    with transaction(_sessions()) as session:
+    with unit_of_work() as session:
         cases = overdue_cases(session)
         if not cases:
             print("期限を過ぎた相談はありません")

@@ -1,15 +1,12 @@
 """`sasaeai events`: the dead letters — events parked after failing repeatedly."""
 from __future__ import annotations
 
-from sasaeai.commands._common import setup
+from sasaeai.commands._common import unit_of_work
 
 
 def run_parked(args) -> int:
     from sasaeai import inbox
-    from sasaeai.db import make_engine, make_session_factory, transaction
-
-    config = setup()
-    with transaction(make_session_factory(make_engine(config.database_url))) as session:
+    with unit_of_work() as session:
         events = inbox.parked_events(session, args.limit)
         if not events:
             print("no parked events")
@@ -23,10 +20,7 @@ def run_parked(args) -> int:
 def run_retry(args) -> int:
     from sasaeai import inbox
     from sasaeai.clock import SystemClock
-    from sasaeai.db import make_engine, make_session_factory, transaction
-
-    config = setup()
-    with transaction(make_session_factory(make_engine(config.database_url))) as session:
+    with unit_of_work() as session:
         done = inbox.requeue(session, args.event_id, SystemClock().now())
     print("requeued" if done else f"event {args.event_id} is not parked")
     return 0 if done else 1

@@ -6,6 +6,8 @@ the `sasaeai scheduler` process within a minute, through the outbox.
 """
 from __future__ import annotations
 
+from sasaeai.commands._common import unit_of_work
+
 import argparse
 import sys
 from datetime import date, datetime, time, timedelta
@@ -36,15 +38,6 @@ def _reminders(value: str):
         except ValueError:
             raise argparse.ArgumentTypeError(f"リマインダーは「7@09:00,1@09:00」の形で: {value!r}") from None
     return specs
-
-
-def _session():
-    from sasaeai.commands._common import setup
-    from sasaeai.db import make_engine, make_session_factory, transaction
-
-    config = setup()
-    engine = make_engine(config.database_url)
-    return engine, transaction(make_session_factory(engine))
 
 
 def _person(session, token: str):
@@ -89,10 +82,9 @@ def run_create(args) -> int:
     from sasaeai.domain.areas import by_code
     from sasaeai.messages.council import when_text
 
-    engine, tx = _session()
     now = _now()
     try:
-        with tx as session:
+        with unit_of_work() as session:
             area = by_code(session, args.area)
             if area is None:
                 raise SystemExit(f"地区コードが見つかりません: {args.area}")
@@ -124,8 +116,6 @@ def run_create(args) -> int:
     except mtg.MeetingError as exc:
         print(f"エラー: {exc}", file=sys.stderr)
         return 1
-    finally:
-        engine.dispose()
     return 0
 
 
@@ -137,32 +127,28 @@ def run_list(args) -> int:
     from sasaeai.domain.models import Area
     from sasaeai.messages.council import MODE_LABEL, when_text
 
-    engine, tx = _session()
-    try:
-        with tx as session:
-            area = by_code(session, args.area) if args.area else None
-            rows = mtg.list_meetings(session, _now(), area_id=area.id if area else None,
-                                     include_past=args.all, limit=args.limit)
-            if not rows:
-                print("会議はありません")
-            for m in rows:
-                members = session.scalar(select(func.count()).select_from(mtg.MeetingMember)
-                                         .where(mtg.MeetingMember.meeting_id == m.id))
-                answered = session.scalar(select(func.count()).select_from(mtg.MeetingAnswer)
-                                          .where(mtg.MeetingAnswer.meeting_id == m.id))
-                code = session.get(Area, m.area_id).code
-                flags = []
-                if m.cancelled:
-                    flags.append("中止")
-                if m.holiday_name:
-                    flags.append(f"祝日:{m.holiday_name}")
-                if m.minutes_recorded_at:
-                    flags.append("会議録済")
-                print(f"{m.id}\t{when_text(m)}\t{m.layer}\t{code}\t{m.title}\t"
-                      f"{MODE_LABEL.get(m.mode, m.mode)}\t{m.place or '-'}\t"
-                      f"回答 {answered}/{members}\t{' '.join(flags)}".rstrip())
-    finally:
-        engine.dispose()
+    with unit_of_work() as session:
+        area = by_code(session, args.area) if args.area else None
+        rows = mtg.list_meetings(session, _now(), area_id=area.id if area else None,
+                                 include_past=args.all, limit=args.limit)
+        if not rows:
+            print("会議はありません")
+        for m in rows:
+            members = session.scalar(select(func.count()).select_from(mtg.MeetingMember)
+                                     .where(mtg.MeetingMember.meeting_id == m.id))
+            answered = session.scalar(select(func.count()).select_from(mtg.MeetingAnswer)
+                                      .where(mtg.MeetingAnswer.meeting_id == m.id))
+            code = session.get(Area, m.area_id).code
+            flags = []
+            if m.cancelled:
+                flags.append("中止")
+            if m.holiday_name:
+                flags.append(f"祝日:{m.holiday_name}")
+            if m.minutes_recorded_at:
+                flags.append("会議録済")
+            print(f"{m.id}\t{when_text(m)}\t{m.layer}\t{code}\t{m.title}\t"
+                  f"{MODE_LABEL.get(m.mode, m.mode)}\t{m.place or '-'}\t"
+                  f"回答 {answered}/{members}\t{' '.join(flags)}".rstrip())
     return 0
 
 
@@ -170,9 +156,8 @@ def run_change(args) -> int:
     from sasaeai.domain import meetings as mtg
     from sasaeai.messages.council import when_text
 
-    engine, tx = _session()
     try:
-        with tx as session:
+        with unit_of_work() as session:
             meeting = mtg.get_meeting(session, args.meeting_id)
             start = args.start
             end = _end_of(start or meeting.starts_at, args.end, 0) if args.end else None
@@ -188,17 +173,14 @@ def run_change(args) -> int:
     except mtg.MeetingError as exc:
         print(f"エラー: {exc}", file=sys.stderr)
         return 1
-    finally:
-        engine.dispose()
     return 0
 
 
 def run_cancel(args) -> int:
     from sasaeai.domain import meetings as mtg
 
-    engine, tx = _session()
     try:
-        with tx as session:
+        with unit_of_work() as session:
             meeting = mtg.get_meeting(session, args.meeting_id)
             done = mtg.cancel_meeting(session, meeting, _now(), args.reason or "")
             print(f"会議 {meeting.id} を中止にしました — 委員に中止のお知らせを送ります" if done
@@ -206,8 +188,6 @@ def run_cancel(args) -> int:
     except mtg.MeetingError as exc:
         print(f"エラー: {exc}", file=sys.stderr)
         return 1
-    finally:
-        engine.dispose()
     return 0
 
 
@@ -215,41 +195,34 @@ def run_answers(args) -> int:
     from sasaeai.domain import meetings as mtg
     from sasaeai.messages.council import tally_text
 
-    engine, tx = _session()
     try:
-        with tx as session:
+        with unit_of_work() as session:
             print(tally_text(mtg.tally(session, mtg.get_meeting(session, args.meeting_id))))
     except mtg.MeetingError as exc:
         print(f"エラー: {exc}", file=sys.stderr)
         return 1
-    finally:
-        engine.dispose()
     return 0
 
 
 def run_minutes(args) -> int:
     from sasaeai.domain import meetings as mtg
 
-    engine, tx = _session()
     try:
-        with tx as session:
+        with unit_of_work() as session:
             meeting = mtg.get_meeting(session, args.meeting_id)
             mtg.mark_minutes(session, meeting, _now(), args.note or "")
             print(f"会議 {meeting.id} の会議録・活動報告を記録済みにしました（お知らせは止まります）")
     except mtg.MeetingError as exc:
         print(f"エラー: {exc}", file=sys.stderr)
         return 1
-    finally:
-        engine.dispose()
     return 0
 
 
 def run_skip(args) -> int:
     from sasaeai.domain import meetings as mtg
 
-    engine, tx = _session()
     try:
-        with tx as session:
+        with unit_of_work() as session:
             series = session.get(mtg.MeetingSeries, args.series_id)
             if series is None:
                 raise mtg.NotFound(f"繰り返し {args.series_id} は見つかりません")
@@ -258,17 +231,14 @@ def run_skip(args) -> int:
     except mtg.MeetingError as exc:
         print(f"エラー: {exc}", file=sys.stderr)
         return 1
-    finally:
-        engine.dispose()
     return 0
 
 
 def run_move(args) -> int:
     from sasaeai.domain import meetings as mtg
 
-    engine, tx = _session()
     try:
-        with tx as session:
+        with unit_of_work() as session:
             series = session.get(mtg.MeetingSeries, args.series_id)
             if series is None:
                 raise mtg.NotFound(f"繰り返し {args.series_id} は見つかりません")
@@ -278,8 +248,6 @@ def run_move(args) -> int:
     except mtg.MeetingError as exc:
         print(f"エラー: {exc}", file=sys.stderr)
         return 1
-    finally:
-        engine.dispose()
     return 0
 
 

@@ -3,20 +3,13 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
-from sasaeai.commands._common import setup
-
-
-def _sessions():
-    from sasaeai.db import make_engine, make_session_factory
-
-    return make_session_factory(make_engine(setup().database_url))
+from sasaeai.commands._common import unit_of_work
 
 
 def run_failed(args) -> int:
-    from sasaeai.db import transaction
     from sasaeai.outbox import FAILED, OutboxMessage
 
-    with transaction(_sessions()) as session:
+    with unit_of_work() as session:
         rows = list(session.scalars(select(OutboxMessage).where(OutboxMessage.status == FAILED)
                                     .order_by(OutboxMessage.id).limit(args.limit)))
         if not rows:
@@ -29,10 +22,9 @@ def run_failed(args) -> int:
 
 def run_retry(args) -> int:
     from sasaeai.clock import SystemClock
-    from sasaeai.db import transaction
     from sasaeai.outbox import FAILED, PENDING, OutboxMessage
 
-    with transaction(_sessions()) as session:
+    with unit_of_work() as session:
         result = session.execute(update(OutboxMessage)
                                  .where(OutboxMessage.id == args.message_id, OutboxMessage.status == FAILED)
                                  .values(status=PENDING, attempts=0, available_at=SystemClock().now()))
