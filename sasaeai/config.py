@@ -36,6 +36,8 @@ class Config:
     normal_ack_business_days: int = 1
     normal_resolve_days: int = 14
     business_hours: str = "08:30-17:15"
+    # Days after an unfollow (block) before the person's data is erased.
+    retention_days: int = 90
 
     ENV_NAMES = {
         "line_channel_secret": "LINE_CHANNEL_SECRET",
@@ -53,6 +55,7 @@ class Config:
         "normal_ack_business_days": "SASAEAI_NORMAL_ACK_BUSINESS_DAYS",
         "normal_resolve_days": "SASAEAI_NORMAL_RESOLVE_DAYS",
         "business_hours": "SASAEAI_BUSINESS_HOURS",
+        "retention_days": "SASAEAI_RETENTION_DAYS",
     }
 
     @classmethod
@@ -73,3 +76,16 @@ class Config:
                     values[f.name] = raw
         values.update(overrides)
         return cls(**values)
+
+    def deadline_policy(self):
+        """The escalation deadlines these settings describe."""
+        from datetime import time, timedelta
+
+        from sasaeai.domain.escalation import DeadlinePolicy
+
+        start, end = (time.fromisoformat(part.strip()) for part in self.business_hours.split("-"))
+        return DeadlinePolicy(urgent_ack=timedelta(minutes=self.urgent_ack_minutes),
+                              urgent_resolve=timedelta(hours=self.urgent_resolve_hours),
+                              normal_ack_business_days=self.normal_ack_business_days,
+                              normal_resolve=timedelta(days=self.normal_resolve_days),
+                              business_start=start, business_end=end)

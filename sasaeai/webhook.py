@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from datetime import time, timedelta
 
 import structlog
 from flask import Flask, jsonify, request
@@ -23,7 +22,6 @@ from sasaeai.bot.worker import EventWorker
 from sasaeai.clock import Clock, SystemClock
 from sasaeai.config import Config
 from sasaeai.db import make_engine, make_session_factory, transaction
-from sasaeai.domain.escalation import DeadlinePolicy
 
 log = structlog.get_logger(__name__)
 
@@ -51,18 +49,8 @@ class Services:
         return self._line_api
 
     @property
-    def deadline_policy(self) -> DeadlinePolicy:
-        c = self.config
-        start, end = (time.fromisoformat(part.strip()) for part in c.business_hours.split("-"))
-        return DeadlinePolicy(urgent_ack=timedelta(minutes=c.urgent_ack_minutes),
-                              urgent_resolve=timedelta(hours=c.urgent_resolve_hours),
-                              normal_ack_business_days=c.normal_ack_business_days,
-                              normal_resolve=timedelta(days=c.normal_resolve_days),
-                              business_start=start, business_end=end)
-
-    @property
     def bot_settings(self) -> BotSettings:
-        return BotSettings(console_url=self.config.console_url or None, deadline_policy=self.deadline_policy,
+        return BotSettings(console_url=self.config.console_url or None, deadline_policy=self.config.deadline_policy(),
                            profile_lookup=self.line_api.profile_name)
 
     def event_worker(self) -> EventWorker:

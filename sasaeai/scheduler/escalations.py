@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sasaeai import outbox
+from sasaeai.config import Config
 from sasaeai.clock import TOKYO
 from sasaeai.domain import escalation as esc_rules
 from sasaeai.domain import matches as match_rules
@@ -167,8 +168,17 @@ def put_proposals_on_agendas(session: Session, now: datetime) -> int:
 
 def every_minute(session: Session, now: datetime) -> Report:
     """The scheduler's escalation tick: deadlines, unaccepted needs, proposals for the agenda."""
-    report = run_deadlines(session, now)
-    unaccepted = escalate_unaccepted(session, now)
+    config = Config.from_env()
+    policy, console = config.deadline_policy(), config.console_url or None
+    report = run_deadlines(session, now, policy, console)
+    unaccepted = escalate_unaccepted(session, now, policy, console)
     report.not_accepted, report.messages = unaccepted.not_accepted, report.messages + unaccepted.messages
     put_proposals_on_agendas(session, now)
     return report
+
+
+def purge_unfollowed(session: Session, now: datetime) -> int:
+    """Erase the people who blocked the account longer ago than the retention period."""
+    from sasaeai.domain.people import purge_unfollowed as purge
+
+    return purge(session, now, timedelta(days=Config.from_env().retention_days))

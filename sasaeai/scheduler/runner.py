@@ -112,6 +112,8 @@ EXTRA_JOBS: list[JobSpec] = [
     # 08:30 Tokyo; the job itself skips weekends, holidays and coordinators with nothing to say.
     JobSpec("daily-summary", "sasaeai.scheduler.escalations:send_daily_summaries", "cron",
             {"hour": 8, "minute": 30, "timezone": "Asia/Tokyo"}),
+    JobSpec("retention-purge", "sasaeai.scheduler.escalations:purge_unfollowed", "cron",
+            {"hour": 3, "minute": 30, "timezone": "Asia/Tokyo"}),
 ]
 
 

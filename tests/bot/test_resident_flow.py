@@ -70,6 +70,13 @@ def test_follow_consent_area_hiragana_need_suggestions_volunteer_accepts_and_bot
     told = last(stack, resident)["text"]
     assert "鈴木 博さんが引き受けてくれました" in told and "090-1111-2222" in told
 
+    # What the need cost in quota: pushes only for news to someone who did not just write —
+    # two request cards, the resident's "found, awaiting approval", the coordinator's approval
+    # card, and both contacts. Every answer to a person's own tap went by (free) reply.
+    pushes = [r for r in stack.sim.requests_log("push") if r["status"] == 200]
+    replies = [r for r in stack.sim.requests_log("reply") if r["status"] == 200]
+    assert (len(pushes), len(replies)) == (6, 11)
+
     with stack.sessions() as session:
         need = session.scalars(select(Need)).one()
         assert need.category == "shopping" and need.status == "matched"

@@ -304,3 +304,17 @@ def test_a_coordinator_connects_a_volunteer_and_a_resource_from_line(stack, town
     forged = stack.sim.send_postback(coordinator, f"v1|esc|askv|{case_of(stack).id}|999999", display_text="x")
     stack.settle()
     assert forged["status"] == 200 and last(stack, coordinator)["text"] == COORDINATOR["not_yours"]
+
+
+def test_people_who_blocked_the_account_are_erased_after_the_retention_period(stack, town, monkeypatch):
+    from datetime import timedelta
+
+    monkeypatch.setenv("SASAEAI_RETENTION_DAYS", "30")
+    resident = resident_in(stack, "安積地区", "荒井")
+    stack.sim.unfollow(resident)
+    stack.settle()
+    for days, expected in ((29, 1), (31, 0)):
+        with transaction(stack.sessions) as s:
+            jobs.purge_unfollowed(s, stack.clock.now() + timedelta(days=days))
+        with stack.sessions() as s:
+            assert len(s.scalars(select(Person).where(Person.line_user_id == resident)).all()) == expected
