@@ -52,6 +52,7 @@ def run(args) -> int:
     # The demo talks to its own simulator, so it makes up a channel unless one is given.
     os.environ.setdefault("LINE_CHANNEL_SECRET", DEMO_SECRET)
     os.environ.setdefault("LINE_CHANNEL_ACCESS_TOKEN", DEMO_TOKEN)
+    os.environ.setdefault("SASAEAI_LOG_LEVEL", "WARNING")  # keep the newcomer's terminal readable
     sim_url = f"http://{args.host}:{args.sim_port}"
     config = setup(line_api_base_url=sim_url)
     upgrade(config.database_url)
