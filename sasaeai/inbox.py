@@ -218,14 +218,28 @@ class GroupCommit:
                 except queue.Empty:
                     break
             try:
-                counts = []
-                with self._engine.begin() as connection:
-                    now = self._clock.now()
-                    for destination, events, _done in batch:
-                        counts.append(store_events(connection, destination, events, now))
+                counts = self._commit(batch)
             except Exception as exc:  # every waiting request answers 500; nothing half-stored
                 for _d, _e, done in batch:
                     done.set_exception(exc)
                 continue
             for (_d, _e, done), count in zip(batch, counts):
                 done.set_result(count)
+
+    def _commit(self, batch) -> list[int]:
+        from sqlalchemy.exc import DBAPIError
+
+        for attempt in (1, 2):
+            try:
+                counts = []
+                with self._engine.begin() as connection:
+                    now = self._clock.now()
+                    for destination, events, _done in batch:
+                        counts.append(store_events(connection, destination, events, now))
+                return counts
+            except DBAPIError as exc:
+                # A pooled connection the server closed (restart, idle timeout): once more on a
+                # fresh one, rather than a ping before every batch.
+                if attempt == 2 or not exc.connection_invalidated:
+                    raise
+        raise AssertionError("unreachable")

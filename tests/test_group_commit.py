@@ -40,3 +40,23 @@ def test_a_failed_commit_fails_the_request_and_the_writer_goes_on(sqlite_url, cl
         writer.store("Udest", [broken])
     assert writer.store("Udest", [text_event(2)]) == 1
     engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_connection_the_server_closed_is_replaced_without_losing_the_request(pg_url, clock):
+    from sqlalchemy import text
+
+    from tests.test_worker import text_event as event
+
+    engine = make_engine(pg_url, pool_size=1)
+    writer = GroupCommit(engine, clock)
+    assert writer.store("Udest", [event(1)]) == 1
+    database = pg_url.rsplit("/", 1)[1]
+    admin = make_engine(pg_url)
+    with admin.connect() as conn:  # what a server restart does to the pooled connection
+        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE datname = :db AND pid <> pg_backend_pid()"), {"db": database})
+        conn.commit()
+    assert writer.store("Udest", [event(2)]) == 1
+    admin.dispose()
+    engine.dispose()
