@@ -401,7 +401,7 @@ def load_resource_candidates(session: Session, category: str, scope: AreaScope, 
     """
     found: dict[int, ResourceCandidate] = {}
     tier_of = scope.tier
-    for rid, kind, lat, lon, verified, name, venue, address, phone, url, area_id in session.execute(
+    for rid, kind, lat, lon, verified, name, venue, address, phone, url, area_id in session.connection().execute(
             _CANDIDATES, {"category": category, "area_ids": scope.candidate_area_ids}):
         tier = tier_of(area_id)
         c = found.get(rid)
@@ -414,7 +414,7 @@ def load_resource_candidates(session: Session, category: str, scope: AreaScope, 
     # a latitude/longitude box is cheap when few rows fall in it, not in a dense city.
     if origin is not None and len(found) < NEARBY_WHEN_FEWER:
         lat0, lat1, lon0, lon1 = _box(origin, nearby_radius_m)
-        for rid, kind, lat, lon, verified, name, venue, address, phone, url in session.execute(
+        for rid, kind, lat, lon, verified, name, venue, address, phone, url in session.connection().execute(
                 _NEARBY, {"category": category, "lat0": lat0, "lat1": lat1, "lon0": lon0,
                           "lon1": lon1, "limit": NEARBY_LIMIT + len(found)}):
             if rid not in found:
@@ -433,7 +433,7 @@ def fill_rules(session: Session, candidates: list[ResourceCandidate], now: datet
     closures: dict[int, set[date]] = {}
     seen: set[tuple] = set()
     today = to_tokyo(now).date()
-    for rid, kind, weekdays, weeks, start, end, note, closed_on in session.execute(
+    for rid, kind, weekdays, weeks, start, end, note, closed_on in session.connection().execute(
             _RULES, {"ids": list(by_id), "first": today, "last": today + timedelta(days=120)}):
         rule = _rule(kind, weekdays, weeks, start, end, note)
         if (rid, rule) not in seen:
@@ -453,7 +453,7 @@ def load_volunteer_candidates(session: Session, category: str, scope: AreaScope,
     excluded = set(exclude_person_ids)
     found: dict[int, VolunteerCandidate] = {}
     tier_of = scope.tier
-    for offer_id, person_id, has_car, offer_area_id, last_asked_at, home, lat, lon in session.execute(
+    for offer_id, person_id, has_car, offer_area_id, last_asked_at, home, lat, lon in session.connection().execute(
             _VOLUNTEERS, {"category": category, "area_ids": scope.candidate_area_ids}):
         if person_id in excluded:
             continue
@@ -477,7 +477,7 @@ def fill_slots(session: Session, candidates: list[VolunteerCandidate]) -> None:
     by_offer = {c.offer_id: c for c in candidates}
     for c in candidates:
         c.slots = []
-    for offer_id, weekday, start, end in session.execute(_SLOTS, {"ids": list(by_offer)}):
+    for offer_id, weekday, start, end in session.connection().execute(_SLOTS, {"ids": list(by_offer)}):
         by_offer[offer_id].slots.append(_rule(WEEKLY, 1 << weekday, 0, start, end, ""))
 
 
