@@ -119,7 +119,23 @@ def claim_next(session: Session, now: datetime) -> InboundEvent | None:
     return session.scalars(stmt).first()
 
 
+REDACTED = "[消去済み]"
+
+
+def redacted(payload: str) -> str:
+    """The stored event without what the person wrote or where they were: once handled, what
+    the service keeps is in the domain (and only with consent); the event log keeps the shape."""
+    event = json.loads(payload)
+    message = event.get("message")
+    if isinstance(message, dict):
+        for key in ("text", "address", "title", "latitude", "longitude", "emojis", "mention"):
+            if key in message:
+                message[key] = REDACTED if isinstance(message[key], str) else None
+    return json.dumps(event, ensure_ascii=False, separators=(",", ":"))
+
+
 def mark_done(event: InboundEvent, now: datetime, outcome: str) -> None:
+    event.payload = redacted(event.payload)
     event.status = DONE
     event.outcome = outcome[:80]
     event.handled_at = now

@@ -145,3 +145,17 @@ def test_two_worker_processes_share_1000_events_each_handled_once_in_user_order(
     for user, ids in per_user.items():
         assert ids == sorted(ids), f"{user} handled out of order"
     engine.dispose()
+
+
+def test_a_handled_event_keeps_no_words_or_place_of_the_person(db, clock):
+    _, sessions = db
+    event = text_event(1)
+    event["message"]["text"] = "母の通帳のことで相談したい"
+    location = {**text_event(2), "message": {"type": "location", "id": "2", "title": "自宅",
+                                             "address": "郡山市安積町荒井1-2", "latitude": 37.35, "longitude": 140.36}}
+    store(sessions, [event, location], clock.now())
+    EventWorker(sessions, clock, lambda s, raw, now: "ok").run_until_idle()
+    with sessions() as session:
+        payloads = [e.payload for e in session.scalars(select(InboundEvent))]
+    assert all("通帳" not in p and "荒井" not in p and "37.35" not in p for p in payloads)
+    assert all(json.loads(p)["webhookEventId"] for p in payloads)
