@@ -222,3 +222,11 @@ def test_a_member_who_blocked_the_account_is_shown_unreachable_not_silent(stack)
     tally = last_text(stack, organiser)
     assert "未回答 2名：委員1、委員2" in tally
     assert "届かない（ブロック中・LINE未登録） 1名：委員3" in tally
+
+
+def test_a_member_asks_for_the_meeting_list_by_typing_on_line(stack):
+    organiser, (m1, _m2, _m3), _outsider, ours, _theirs = setup_meetings(stack)
+    stack.sim.send_text(organiser, "かいぎのよていは？")
+    stack.settle()
+    listing = stack.sim.messages(organiser)[-1]["message"]
+    assert "安積地区 第2層協議体" in json.dumps(listing, ensure_ascii=False)
