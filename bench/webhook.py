@@ -30,7 +30,6 @@ import json
 import math
 import os
 import secrets
-import shutil
 import signal
 import socket
 import subprocess

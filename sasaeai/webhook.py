@@ -21,7 +21,7 @@ from sasaeai.bot.line_api import LineApi
 from sasaeai.bot.worker import EventWorker
 from sasaeai.clock import Clock, SystemClock
 from sasaeai.config import Config
-from sasaeai.db import make_engine, make_session_factory, transaction
+from sasaeai.db import make_engine, make_session_factory
 
 log = structlog.get_logger(__name__)
 

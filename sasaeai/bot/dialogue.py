@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 from sasaeai.bot import escalation as escalation_bot
 from sasaeai.bot import meetings as meeting_bot
 from sasaeai.bot import notify, postbacks
-from sasaeai.bot import state as convo_state
 from sasaeai.clock import TOKYO
 from sasaeai.domain import areas as area_rules
 from sasaeai.domain import escalation as esc_rules
@@ -95,6 +94,7 @@ class Turn:
     ctx: Any  # handlers.EventContext
     person: Person
     data: dict[str, Any]
+    _understood: tuple[str, Any] | None = field(default=None, repr=False)
 
     @property
     def session(self) -> Session:
@@ -106,6 +106,12 @@ class Turn:
 
     def say(self, *messages: dict[str, Any]) -> None:
         self.ctx.reply(*messages)
+
+    def understand(self, text_: str):
+        """What the text means (computed once per turn: safety and the need both ask)."""
+        if self._understood is None or self._understood[0] != text_:
+            self._understood = (text_, understand(text_, self.now.astimezone(TOKYO).date()))
+        return self._understood[1]
 
     def arg_int(self, inp: Input, index: int) -> int | None:
         try:
@@ -298,7 +304,7 @@ def ask_need(turn: Turn) -> str:
 
 
 def on_need_text(turn: Turn, inp: Input) -> str:
-    understood = understand(inp.text, turn.now.astimezone(TOKYO).date())
+    understood = turn.understand(inp.text)
     if looks_like_space_offer(understood.normalized):
         return record_space_offer(turn, inp.text)
     wanted = wanted_from_when(understood.when)
@@ -338,7 +344,7 @@ def on_need_when_choice(turn: Turn, inp: Input) -> str:
 
 
 def on_need_when_text(turn: Turn, inp: Input) -> str:
-    understood = understand(inp.text, turn.now.astimezone(TOKYO).date())
+    understood = turn.understand(inp.text)
     if not understood.when:
         turn.say(text(RESIDENT["when_not_understood"], when_buttons()))
         return NEED_WHEN
@@ -774,22 +780,23 @@ def on_idle_text(turn: Turn, inp: Input) -> str:
     return on_need_text(turn, inp)
 
 
+_COMMANDS: dict[str, Handler] = {}
+for _words, _handler in (
+        (MENU_WORDS, show_menu),
+        (DELETE_WORDS, ask_delete),
+        (PERSON_WORDS, lambda t, i: on_menu(t, Input("postback", verb="menu", args=["person"]))),
+        (USAGE_WORDS, lambda t, i: on_menu(t, Input("postback", verb="menu", args=["usage"])))):
+    _COMMANDS.update({normalise_command(w): _handler for w in _words})
+
+
 def global_text(turn: Turn, inp: Input) -> Handler | None:
-    command = normalise_command(inp.text)
-    if command in {normalise_command(w) for w in MENU_WORDS}:
-        return show_menu
-    if command in {normalise_command(w) for w in DELETE_WORDS}:
-        return ask_delete
-    if command in {normalise_command(w) for w in PERSON_WORDS}:
-        return lambda t, i: on_menu(t, Input("postback", verb="menu", args=["person"]))
-    if command in {normalise_command(w) for w in USAGE_WORDS}:
-        return lambda t, i: on_menu(t, Input("postback", verb="menu", args=["usage"]))
-    return None
+    """Words that mean the same in every state: メニュー, わたしのデータを消す, 人に相談したい, 使い方."""
+    return _COMMANDS.get(normalise_command(inp.text))
 
 
 def safety_first(turn: Turn, inp: Input) -> bool:
     """Emergency or crisis words get the 119 guidance or the consultation lines before anything."""
-    understood = understand(inp.text, turn.now.astimezone(TOKYO).date())
+    understood = turn.understand(inp.text)
     if understood.safety == "none":
         return False
     key = "emergency" if understood.safety == "emergency" else "crisis"

@@ -6,7 +6,6 @@ from datetime import datetime
 from itertools import count
 
 from sasaeai.domain import offers, people, resources
-from sasaeai.domain.areas import import_areas
 from sasaeai.domain.models import Area, Person
 from sasaeai.domain.schedule import Rule
 

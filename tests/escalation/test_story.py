@@ -58,7 +58,7 @@ def test_a_raised_proposal_goes_onto_the_next_city_council_agenda_once(stack, to
     from sasaeai.domain import needs as need_rules
     from sasaeai.domain.meetings import core as meetings
     from sasaeai.domain.meetings.models import AgendaItem
-    from sasaeai.domain.models import Area, Person
+    from sasaeai.domain.models import Person
     from sasaeai.scheduler.escalations import put_proposals_on_agendas
     from sqlalchemy import select
 

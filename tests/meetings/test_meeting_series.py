@@ -80,7 +80,7 @@ def test_without_a_count_the_horizon_rolls_forward_daily(council, db):
 
 def test_skipped_and_moved_dates(council, db):
     result = series(council, db, count=3)
-    s, (first, second, third) = result.series, result.created
+    s, (_first, second, third) = result.series, result.created
     cancelled = mtg.skip_occurrence(db, s, date(2027, 1, 20), council.now, "新年会のため")
     assert cancelled is second and second.cancelled
     moved = mtg.move_occurrence(db, s, date(2027, 2, 17), tokyo("2027-02-24 14:00"), council.now)
