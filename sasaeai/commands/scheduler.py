@@ -2,7 +2,8 @@
 
 Every minute it turns due meeting reminders and notices into outbox messages (the worker's
 dispatcher sends them); every night it generates recurring meetings up to the horizon.
-`--once` runs both jobs a single time and exits (cron, or to see what is due).
+`--once` runs the reminder, series and escalation jobs a single time and exits (cron, or to
+see what is due).
 """
 from __future__ import annotations
 
@@ -26,6 +27,13 @@ def run(args) -> int:
             print(f"meetings created: {created}; reminders claimed {report.claimed}, sent {report.sent} "
                   f"(late {report.late}), dropped {report.dropped}, skipped {report.skipped}, "
                   f"outbox rows {report.outbox_rows}, digests {report.digests}")
+            from sasaeai.db import transaction
+            from sasaeai.scheduler.escalations import every_minute
+
+            with transaction(rt.sessions) as session:
+                cases = every_minute(session, rt.clock.now())
+            print(f"cases: re-notified {cases.renotified}, to the city {cases.sent_to_city}, "
+                  f"overdue {cases.overdue}, not accepted in time {cases.not_accepted}")
             return 0
         runner.run(engine, SystemClock(), digest=digest, stop=stop_on_signals(),
                    tick_seconds=args.tick_seconds)
