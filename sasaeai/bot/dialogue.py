@@ -453,8 +453,7 @@ def ask_for_volunteers(turn: Turn, need: Need) -> str:
     matches = match_rules.ask_volunteers(turn.session, need, [v.person_id for v in chosen], turn.now,
                                          offer_ids={v.person_id: v.offer_id for v in chosen})
     if not matches:
-        shown = need.status == need_rules.SUGGESTED
-        return escalate(turn, need, esc_rules.DECLINED_SUGGESTIONS if shown else esc_rules.NO_MATCH)
+        return escalate(turn, need, esc_rules.reason_when_nobody_to_ask(need))
     notify.send_request_cards(turn.ctx, turn.session, need, matches)
     turn.data.clear()
     turn.say(menu_message(turn.person, RESIDENT["asking_volunteers"]))

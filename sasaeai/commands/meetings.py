@@ -9,6 +9,7 @@ from __future__ import annotations
 from sasaeai.commands._common import unit_of_work
 
 import argparse
+import functools
 import sys
 from datetime import date, datetime, time, timedelta
 
@@ -83,39 +84,35 @@ def run_create(args) -> int:
     from sasaeai.messages.council import when_text
 
     now = _now()
-    try:
-        with unit_of_work() as session:
-            area = by_code(session, args.area)
-            if area is None:
-                raise SystemExit(f"地区コードが見つかりません: {args.area}")
-            organiser = _person(session, args.organiser) if args.organiser else None
-            members = [_person(session, t).id for t in (args.members or "").split(",") if t.strip()]
-            common = dict(layer=args.layer, area_id=area.id, title=args.title, now=now,
-                          place=args.place, mode=args.mode, url=args.url or "",
-                          organiser_id=organiser.id if organiser else None, member_ids=members)
-            if args.repeat:
-                result = mtg.create_series(session, rule=args.repeat, starts_on=args.start.date(),
-                                           count=args.count, until=args.until,
-                                           duration_minutes=args.minutes, **common)
-                print(f"繰り返し {result.series.id}（{result.series.rule}）: 会議を{len(result.created)}件作りました")
-                for meeting in result.created:
-                    print(f"  {meeting.id}\t{when_text(meeting)}")
-                _print_warnings(result.warnings)
-                return 0
-            start = args.start
-            reminders = args.remind
-            if args.remind_text:
-                reminders = [mtg.ReminderSpec(r.days_before, r.at, args.remind_text) for r in
-                             (reminders or [mtg.ReminderSpec(d, t) for d, t in mtg.DEFAULT_REMINDERS])]
-            result = mtg.create_meeting(
-                session, starts_at=start, ends_at=_end_of(start, args.end, args.minutes),
-                reply_deadline=args.reply_deadline, agenda=args.agenda or (),
-                reminders=reminders, **common)
-            print(f"会議 {result.meeting.id} を作りました: {result.meeting.title} {when_text(result.meeting)}")
+    with unit_of_work() as session:
+        area = by_code(session, args.area)
+        if area is None:
+            raise SystemExit(f"地区コードが見つかりません: {args.area}")
+        organiser = _person(session, args.organiser) if args.organiser else None
+        members = [_person(session, t).id for t in (args.members or "").split(",") if t.strip()]
+        common = dict(layer=args.layer, area_id=area.id, title=args.title, now=now,
+                      place=args.place, mode=args.mode, url=args.url or "",
+                      organiser_id=organiser.id if organiser else None, member_ids=members)
+        if args.repeat:
+            result = mtg.create_series(session, rule=args.repeat, starts_on=args.start.date(),
+                                       count=args.count, until=args.until,
+                                       duration_minutes=args.minutes, **common)
+            print(f"繰り返し {result.series.id}（{result.series.rule}）: 会議を{len(result.created)}件作りました")
+            for meeting in result.created:
+                print(f"  {meeting.id}\t{when_text(meeting)}")
             _print_warnings(result.warnings)
-    except mtg.MeetingError as exc:
-        print(f"エラー: {exc}", file=sys.stderr)
-        return 1
+            return 0
+        start = args.start
+        reminders = args.remind
+        if args.remind_text:
+            reminders = [mtg.ReminderSpec(r.days_before, r.at, args.remind_text) for r in
+                         (reminders or [mtg.ReminderSpec(d, t) for d, t in mtg.DEFAULT_REMINDERS])]
+        result = mtg.create_meeting(
+            session, starts_at=start, ends_at=_end_of(start, args.end, args.minutes),
+            reply_deadline=args.reply_deadline, agenda=args.agenda or (),
+            reminders=reminders, **common)
+        print(f"会議 {result.meeting.id} を作りました: {result.meeting.title} {when_text(result.meeting)}")
+        _print_warnings(result.warnings)
     return 0
 
 
@@ -156,38 +153,30 @@ def run_change(args) -> int:
     from sasaeai.domain import meetings as mtg
     from sasaeai.messages.council import when_text
 
-    try:
-        with unit_of_work() as session:
-            meeting = mtg.get_meeting(session, args.meeting_id)
-            start = args.start
-            end = _end_of(start or meeting.starts_at, args.end, 0) if args.end else None
-            result = mtg.change_meeting(session, meeting, _now(), starts_at=start, ends_at=end,
-                                        place=args.place, mode=args.mode, url=args.url,
-                                        reply_deadline=args.reply_deadline, title=args.title)
-            if not result.changes:
-                print("変更はありません")
-                return 0
-            print(f"会議 {meeting.id} を変更しました（{', '.join(result.changes)}）: {when_text(meeting)}"
-                  " — 委員に変更のお知らせを送ります")
-            _print_warnings(result.warnings)
-    except mtg.MeetingError as exc:
-        print(f"エラー: {exc}", file=sys.stderr)
-        return 1
+    with unit_of_work() as session:
+        meeting = mtg.get_meeting(session, args.meeting_id)
+        start = args.start
+        end = _end_of(start or meeting.starts_at, args.end, 0) if args.end else None
+        result = mtg.change_meeting(session, meeting, _now(), starts_at=start, ends_at=end,
+                                    place=args.place, mode=args.mode, url=args.url,
+                                    reply_deadline=args.reply_deadline, title=args.title)
+        if not result.changes:
+            print("変更はありません")
+            return 0
+        print(f"会議 {meeting.id} を変更しました（{', '.join(result.changes)}）: {when_text(meeting)}"
+              " — 委員に変更のお知らせを送ります")
+        _print_warnings(result.warnings)
     return 0
 
 
 def run_cancel(args) -> int:
     from sasaeai.domain import meetings as mtg
 
-    try:
-        with unit_of_work() as session:
-            meeting = mtg.get_meeting(session, args.meeting_id)
-            done = mtg.cancel_meeting(session, meeting, _now(), args.reason or "")
-            print(f"会議 {meeting.id} を中止にしました — 委員に中止のお知らせを送ります" if done
-                  else f"会議 {meeting.id} はすでに中止です")
-    except mtg.MeetingError as exc:
-        print(f"エラー: {exc}", file=sys.stderr)
-        return 1
+    with unit_of_work() as session:
+        meeting = mtg.get_meeting(session, args.meeting_id)
+        done = mtg.cancel_meeting(session, meeting, _now(), args.reason or "")
+        print(f"会議 {meeting.id} を中止にしました — 委員に中止のお知らせを送ります" if done
+              else f"会議 {meeting.id} はすでに中止です")
     return 0
 
 
@@ -195,60 +184,58 @@ def run_answers(args) -> int:
     from sasaeai.domain import meetings as mtg
     from sasaeai.messages.council import tally_text
 
-    try:
-        with unit_of_work() as session:
-            print(tally_text(mtg.tally(session, mtg.get_meeting(session, args.meeting_id))))
-    except mtg.MeetingError as exc:
-        print(f"エラー: {exc}", file=sys.stderr)
-        return 1
+    with unit_of_work() as session:
+        print(tally_text(mtg.tally(session, mtg.get_meeting(session, args.meeting_id))))
     return 0
 
 
 def run_minutes(args) -> int:
     from sasaeai.domain import meetings as mtg
 
-    try:
-        with unit_of_work() as session:
-            meeting = mtg.get_meeting(session, args.meeting_id)
-            mtg.mark_minutes(session, meeting, _now(), args.note or "")
-            print(f"会議 {meeting.id} の会議録・活動報告を記録済みにしました（お知らせは止まります）")
-    except mtg.MeetingError as exc:
-        print(f"エラー: {exc}", file=sys.stderr)
-        return 1
+    with unit_of_work() as session:
+        meeting = mtg.get_meeting(session, args.meeting_id)
+        mtg.mark_minutes(session, meeting, _now(), args.note or "")
+        print(f"会議 {meeting.id} の会議録・活動報告を記録済みにしました（お知らせは止まります）")
     return 0
 
 
 def run_skip(args) -> int:
     from sasaeai.domain import meetings as mtg
 
-    try:
-        with unit_of_work() as session:
-            series = session.get(mtg.MeetingSeries, args.series_id)
-            if series is None:
-                raise mtg.NotFound(f"繰り返し {args.series_id} は見つかりません")
-            meeting = mtg.skip_occurrence(session, series, args.date, _now(), args.note or "")
-            print(f"{args.date} をお休みにしました" + (f"（会議 {meeting.id} は中止）" if meeting else ""))
-    except mtg.MeetingError as exc:
-        print(f"エラー: {exc}", file=sys.stderr)
-        return 1
+    with unit_of_work() as session:
+        series = session.get(mtg.MeetingSeries, args.series_id)
+        if series is None:
+            raise mtg.NotFound(f"繰り返し {args.series_id} は見つかりません")
+        meeting = mtg.skip_occurrence(session, series, args.date, _now(), args.note or "")
+        print(f"{args.date} をお休みにしました" + (f"（会議 {meeting.id} は中止）" if meeting else ""))
     return 0
 
 
 def run_move(args) -> int:
     from sasaeai.domain import meetings as mtg
 
-    try:
-        with unit_of_work() as session:
-            series = session.get(mtg.MeetingSeries, args.series_id)
-            if series is None:
-                raise mtg.NotFound(f"繰り返し {args.series_id} は見つかりません")
-            meeting = mtg.move_occurrence(session, series, args.date, args.start, _now(), note=args.note or "")
-            print(f"{args.date} の回を {args.start:%Y-%m-%d %H:%M} に移しました"
-                  + (f"（会議 {meeting.id} を変更）" if meeting else ""))
-    except mtg.MeetingError as exc:
-        print(f"エラー: {exc}", file=sys.stderr)
-        return 1
+    with unit_of_work() as session:
+        series = session.get(mtg.MeetingSeries, args.series_id)
+        if series is None:
+            raise mtg.NotFound(f"繰り返し {args.series_id} は見つかりません")
+        meeting = mtg.move_occurrence(session, series, args.date, args.start, _now(), note=args.note or "")
+        print(f"{args.date} の回を {args.start:%Y-%m-%d %H:%M} に移しました"
+              + (f"（会議 {meeting.id} を変更）" if meeting else ""))
     return 0
+
+
+def _reporting_errors(run):
+    """A refused change (unknown meeting, past start …) prints the reason and exits 1."""
+    @functools.wraps(run)
+    def wrapped(args) -> int:
+        from sasaeai.domain import meetings as mtg
+
+        try:
+            return run(args)
+        except mtg.MeetingError as exc:
+            print(f"エラー: {exc}", file=sys.stderr)
+            return 1
+    return wrapped
 
 
 def _date(value: str) -> date:
@@ -281,13 +268,13 @@ def register(subparsers) -> None:
     create.add_argument("--repeat", help='"毎月第3水曜 14:00", "隔月第2火曜 10:00", "毎週木曜 10:00"')
     create.add_argument("--count", type=int, help="with --repeat: number of meetings")
     create.add_argument("--until", type=_date, help="with --repeat: last date")
-    create.set_defaults(func=run_create)
+    create.set_defaults(func=_reporting_errors(run_create))
 
     listing = sub.add_parser("list", help="list upcoming meetings")
     listing.add_argument("--area", help="area code")
     listing.add_argument("--all", action="store_true", help="include past meetings")
     listing.add_argument("--limit", type=int, default=100)
-    listing.set_defaults(func=run_list)
+    listing.set_defaults(func=_reporting_errors(run_list))
 
     change = sub.add_parser("change", help="change time/place/mode (members get a notice)")
     change.add_argument("meeting_id", type=int)
@@ -298,31 +285,31 @@ def register(subparsers) -> None:
     change.add_argument("--url")
     change.add_argument("--reply-deadline", type=_parse_local)
     change.add_argument("--title")
-    change.set_defaults(func=run_change)
+    change.set_defaults(func=_reporting_errors(run_change))
 
     cancel = sub.add_parser("cancel", help="cancel a meeting (members get a notice)")
     cancel.add_argument("meeting_id", type=int)
     cancel.add_argument("--reason")
-    cancel.set_defaults(func=run_cancel)
+    cancel.set_defaults(func=_reporting_errors(run_cancel))
 
     answers = sub.add_parser("answers", help="who answered what (出席/欠席/未定, 未回答, 届かない)")
     answers.add_argument("meeting_id", type=int)
-    answers.set_defaults(func=run_answers)
+    answers.set_defaults(func=_reporting_errors(run_answers))
 
     minutes = sub.add_parser("minutes", help="mark the minutes (会議録) and activity report recorded")
     minutes.add_argument("meeting_id", type=int)
     minutes.add_argument("--note")
-    minutes.set_defaults(func=run_minutes)
+    minutes.set_defaults(func=_reporting_errors(run_minutes))
 
     skip = sub.add_parser("skip", help="skip one date of a recurring series")
     skip.add_argument("series_id", type=int)
     skip.add_argument("date", type=_date)
     skip.add_argument("--note")
-    skip.set_defaults(func=run_skip)
+    skip.set_defaults(func=_reporting_errors(run_skip))
 
     move = sub.add_parser("move", help="move one date of a recurring series")
     move.add_argument("series_id", type=int)
     move.add_argument("date", type=_date)
     move.add_argument("--start", required=True, type=_parse_local)
     move.add_argument("--note")
-    move.set_defaults(func=run_move)
+    move.set_defaults(func=_reporting_errors(run_move))

@@ -20,7 +20,9 @@ from sasaeai.clock import TOKYO
 from sasaeai.domain import needs as need_rules
 from sasaeai.domain.areas import ancestors, district_of
 from sasaeai.domain.base import Base
-from sasaeai.domain.models import CITY, COORDINATOR, DISTRICT, URGENT, Area, CoordinatorArea, Id, Need, Person
+from sasaeai.domain.models import (
+    CITY, COORDINATOR, DISTRICT, NORMAL, URGENT, Area, CoordinatorArea, Id, Need, Person,
+)
 from sasaeai.domain.people import can_see_area
 
 # Why a need escalated (a contract for reports; the Japanese labels live in messages/).
@@ -405,3 +407,93 @@ def overdue_cases(session: Session) -> list[Escalation]:
     return list(session.scalars(select(Escalation).where(
         Escalation.status.in_(ACTIVE_STATUSES), Escalation.overdue_at.is_not(None)).order_by(Escalation.resolve_due_at)))
 
+
+
+# -- rules the jobs apply --------------------------------------------------------------------------
+# How long volunteers have to accept before the coordinator takes over.
+ACCEPT_WAIT = {NORMAL: timedelta(hours=24), URGENT: timedelta(hours=1)}
+
+
+def reason_when_nobody_to_ask(need: Need) -> str:
+    """No volunteer could be asked: after suggestions were shown the resident declined them."""
+    return DECLINED_SUGGESTIONS if need.status == need_rules.SUGGESTED else NO_MATCH
+
+
+def escalate_unaccepted(session: Session, now: datetime, policy: DeadlinePolicy = DeadlinePolicy()
+                        ) -> list[Escalation]:
+    """Needs whose asked volunteers let the wait pass: their requests expire and the need escalates.
+
+    Returns the new escalations (claimed with SKIP LOCKED on PostgreSQL, so once each).
+    """
+    from sasaeai.domain import matches as match_rules
+    from sasaeai.domain.models import Match
+
+    stmt = select(Need).where(Need.status == need_rules.ASKING).order_by(Need.id)
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    created_cases = []
+    for need in session.scalars(stmt):
+        asked = list(session.scalars(select(Match).where(Match.need_id == need.id)))
+        waiting = [m for m in asked if m.status == match_rules.TENTATIVE]
+        if not waiting or any(m.status in (match_rules.ACCEPTED, match_rules.DONE) for m in asked):
+            continue
+        if now - max(m.asked_at for m in waiting) < ACCEPT_WAIT.get(need.urgency, ACCEPT_WAIT[NORMAL]):
+            continue
+        match_rules.expire_tentative(session, need, now)
+        case, created = escalate(session, need, NO_ACCEPTANCE, now, policy)
+        if created:
+            created_cases.append(case)
+    return created_cases
+
+
+@dataclass
+class Summary:
+    coordinator: Person
+    open_cases: int
+    overdue_cases: int
+    new_volunteers: int
+
+
+def daily_summaries(session: Session, now: datetime) -> list[Summary] | None:
+    """Each coordinator's open and overdue cases and the volunteers of the last day in their
+    districts; None on a day that is not a business day, and nobody with nothing to report."""
+    from sasaeai.domain.models import VOLUNTEER, PersonRole
+
+    if not is_business_day(now.astimezone(TOKYO).date()):
+        return None
+    coordinators = session.scalars(
+        select(Person).join(PersonRole, PersonRole.person_id == Person.id)
+        .where(PersonRole.role == COORDINATOR, Person.active.is_(True)).order_by(Person.id))
+    new_volunteers = list(session.scalars(
+        select(Person).join(PersonRole, PersonRole.person_id == Person.id)
+        .where(PersonRole.role == VOLUNTEER, PersonRole.granted_at >= now - timedelta(days=1))))
+    summaries = []
+    for coordinator in coordinators:
+        cases = visible_cases(session, coordinator)
+        volunteers = [v for v in new_volunteers
+                      if v.area_id is not None and can_see_area(session, coordinator, v.area_id)]
+        if cases or volunteers:
+            summaries.append(Summary(coordinator, len(cases), sum(c.overdue_at is not None for c in cases),
+                                     len(volunteers)))
+    return summaries
+
+
+def put_proposals_on_agendas(session: Session, now: datetime) -> int:
+    """資源開発 proposals waiting for a 第1層 協議体 go onto its next meeting's agenda, once."""
+    from sasaeai.domain.categories import label
+    from sasaeai.domain.meetings import core as meetings
+
+    placed = 0
+    for proposal in session.scalars(select(Proposal).where(Proposal.status == "proposed").order_by(Proposal.id)):
+        district = session.get(Area, proposal.district_id)
+        city = district if district.layer == CITY else next(
+            (a for a in ancestors(session, district) if a.layer == CITY), None)
+        if city is None:
+            continue
+        item = meetings.add_proposal_item(
+            session, layer=CITY, area_id=city.id, proposal_id=proposal.id, now=now,
+            title=f"資源開発の提案：{district.name}・{label(proposal.category)}", detail=proposal.text)
+        if item is not None:
+            proposal.status, proposal.meeting_id = "on_agenda", item.meeting_id
+            placed += 1
+    return placed

@@ -9,32 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sasaeai import outbox
-from sasaeai.config import Config
 from sasaeai.clock import TOKYO
+from sasaeai.config import Config
 from sasaeai.domain import escalation as esc_rules
-from sasaeai.domain import matches as match_rules
-from sasaeai.domain import needs as need_rules
-from sasaeai.domain.models import (
-    COORDINATOR,
-    URGENT,
-    VOLUNTEER,
-    Area,
-    Match,
-    Need,
-    Person,
-    PersonRole,
-)
-from sasaeai.domain.people import can_see_area
+from sasaeai.domain.models import Area, Need, Person
 from sasaeai.messages import notices
 from sasaeai.messages.build import text
 from sasaeai.messages.coordinator import COORDINATOR as SAY
-
-# How long volunteers have to accept before the coordinator takes over.
-ACCEPT_WAIT = {"normal": timedelta(hours=24), URGENT: timedelta(hours=1)}
 
 
 @dataclass
@@ -85,23 +69,11 @@ def escalate_unaccepted(session: Session, now: datetime,
                         console_url: str | None = None) -> Report:
     """Needs whose volunteers did not accept in time go to the coordinator; the resident is told."""
     report = Report()
-    stmt = select(Need).where(Need.status == need_rules.ASKING).order_by(Need.id)
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
-    for need in session.scalars(stmt):
-        asked = list(session.scalars(select(Match).where(Match.need_id == need.id)))
-        waiting = [m for m in asked if m.status == match_rules.TENTATIVE]
-        if not waiting or any(m.status in (match_rules.ACCEPTED, match_rules.DONE) for m in asked):
-            continue
-        if now - max(m.asked_at for m in waiting) < ACCEPT_WAIT.get(need.urgency, ACCEPT_WAIT["normal"]):
-            continue
-        match_rules.expire_tentative(session, need, now)
-        case, created = esc_rules.escalate(session, need, esc_rules.NO_ACCEPTANCE, now, policy)
-        if not created:
-            continue
+    for case in esc_rules.escalate_unaccepted(session, now, policy):
         message = notices.case_notice(session, case, now, console_url)
         for person in esc_rules.recipients(session, case):
             report.messages += _push(session, person, message, now, f"esc:{case.id}:new:{person.id}")
+        need = session.get(Need, case.need_id)
         resident = session.get(Person, need.person_id) if need.person_id else None
         report.messages += _push(session, resident, text(notices.resident_escalated(session, case)), now,
                                  f"esc:{case.id}:resident")
@@ -116,54 +88,20 @@ def send_daily_summaries(session: Session, now: datetime) -> Report:
     """
     report = Report()
     today = now.astimezone(TOKYO).date()
-    if not esc_rules.is_business_day(today):
+    summaries = esc_rules.daily_summaries(session, now)
+    if summaries is None:
         report.skipped.append(f"{today} is not a business day")
         return report
-    since = now - timedelta(days=1)
-    coordinators = list(session.scalars(
-        select(Person).join(PersonRole, PersonRole.person_id == Person.id)
-        .where(PersonRole.role == COORDINATOR, Person.active.is_(True)).order_by(Person.id)))
-    new_volunteers = list(session.scalars(
-        select(Person).join(PersonRole, PersonRole.person_id == Person.id)
-        .where(PersonRole.role == VOLUNTEER, PersonRole.granted_at >= since)))
-    label = f"{today.month}月{today.day}日"
-    for coordinator in coordinators:
-        cases = esc_rules.visible_cases(session, coordinator)
-        overdue = [c for c in cases if c.overdue_at is not None]
-        volunteers = [v for v in new_volunteers
-                      if v.area_id is not None and can_see_area(session, coordinator, v.area_id)]
-        if not cases and not volunteers:
-            report.skipped.append(f"coordinator {coordinator.id}: nothing to say")
-            continue
-        message = notices.daily_summary(label, len(cases), len(overdue), len(volunteers))
-        sent = _push(session, coordinator, message, now, f"summary:{coordinator.id}:{today.isoformat()}")
+    if not summaries:
+        report.skipped.append("nothing to say")
+    for summary in summaries:
+        message = notices.daily_summary(f"{today.month}月{today.day}日", summary.open_cases,
+                                        summary.overdue_cases, summary.new_volunteers)
+        sent = _push(session, summary.coordinator, message, now,
+                     f"summary:{summary.coordinator.id}:{today.isoformat()}")
         report.summaries += sent
         report.messages += sent
     return report
-
-
-def put_proposals_on_agendas(session: Session, now: datetime) -> int:
-    """資源開発 proposals waiting for a 第1層 協議体 go onto its next meeting's agenda, once."""
-    from sasaeai.domain.areas import ancestors
-    from sasaeai.domain.categories import label
-    from sasaeai.domain.meetings import core as meetings
-    from sasaeai.domain.models import CITY
-
-    placed = 0
-    for proposal in session.scalars(select(esc_rules.Proposal).where(esc_rules.Proposal.status == "proposed")
-                                    .order_by(esc_rules.Proposal.id)):
-        district = session.get(Area, proposal.district_id)
-        city = district if district.layer == CITY else next(
-            (a for a in ancestors(session, district) if a.layer == CITY), None)
-        if city is None:
-            continue
-        item = meetings.add_proposal_item(
-            session, layer=CITY, area_id=city.id, proposal_id=proposal.id, now=now,
-            title=f"資源開発の提案：{district.name}・{label(proposal.category)}", detail=proposal.text)
-        if item is not None:
-            proposal.status, proposal.meeting_id = "on_agenda", item.meeting_id
-            placed += 1
-    return placed
 
 
 def every_minute(session: Session, now: datetime) -> Report:
@@ -173,7 +111,7 @@ def every_minute(session: Session, now: datetime) -> Report:
     report = run_deadlines(session, now, policy, console)
     unaccepted = escalate_unaccepted(session, now, policy, console)
     report.not_accepted, report.messages = unaccepted.not_accepted, report.messages + unaccepted.messages
-    put_proposals_on_agendas(session, now)
+    esc_rules.put_proposals_on_agendas(session, now)
     return report
 
 

@@ -59,7 +59,6 @@ def test_a_raised_proposal_goes_onto_the_next_city_council_agenda_once(stack, to
     from sasaeai.domain.meetings import core as meetings
     from sasaeai.domain.meetings.models import AgendaItem
     from sasaeai.domain.models import Person
-    from sasaeai.scheduler.escalations import put_proposals_on_agendas
     from sqlalchemy import select
 
     now = stack.clock.now()
@@ -68,7 +67,7 @@ def test_a_raised_proposal_goes_onto_the_next_city_council_agenda_once(stack, to
         need = need_rules.create_need(s, person=None, category="talk", area=town.areas["asaka-hideyama"], now=now)
         case, _ = esc.escalate(s, need, esc.NO_MATCH, now)
         proposal = esc.raise_to_city(s, case.id, coordinator, "傾聴ボランティアの養成", now)
-        assert put_proposals_on_agendas(s, now) == 0  # no 第1層 meeting yet: it waits
+        assert esc.put_proposals_on_agendas(s, now) == 0  # no 第1層 meeting yet: it waits
     with transaction(stack.sessions) as s:
         city_coordinator = s.scalars(select(Person).where(Person.line_user_id == town.ids["city"])).one()
         meeting = meetings.create_meeting(
@@ -77,7 +76,7 @@ def test_a_raised_proposal_goes_onto_the_next_city_council_agenda_once(stack, to
             now=now).meeting
     for _ in range(2):
         with transaction(stack.sessions) as s:
-            put_proposals_on_agendas(s, now)
+            esc.put_proposals_on_agendas(s, now)
     with stack.sessions() as s:
         items = list(s.scalars(select(AgendaItem).where(AgendaItem.meeting_id == meeting.id,
                                                         AgendaItem.source == "proposal")))
