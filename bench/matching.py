@@ -24,14 +24,15 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, insert, select, text
 
-from sasaeai.db import make_engine, make_session_factory, normalise_url, upgrade
-from sasaeai.domain import matching
-from sasaeai.domain.categories import CATEGORY_CODES
-from sasaeai.domain.models import (
+from domain.db import make_engine, make_session_factory, normalise_url
+from migrations import upgrade
+from domain import matching
+from domain.categories import CATEGORY_CODES
+from domain.models import (
     Area, Need, Offer, OfferArea, OfferCategory, OfferCoverage, OfferSlot, Person, Resource, ResourceArea,
     ResourceCategory, ResourceClosure, ResourceCoverage, ResourceSchedule,
 )
-from sasaeai.domain.schedule import PARTS, Wanted
+from domain.schedule import PARTS, Wanted
 
 NOW = datetime(2026, 11, 26, 1, 0, tzinfo=timezone.utc)
 STEPS = (1_000, 10_000, 100_000)

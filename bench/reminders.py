@@ -35,9 +35,10 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert, select  # noqa: E402
 
-from sasaeai.clock import TOKYO, FixedClock  # noqa: E402
-from sasaeai.config import Config  # noqa: E402
-from sasaeai.db import make_engine, make_session_factory, transaction, upgrade  # noqa: E402
+from domain.clock import TOKYO, FixedClock  # noqa: E402
+from domain.settings import Config  # noqa: E402
+from domain.db import make_engine, make_session_factory, transaction  # noqa: E402
+from migrations import upgrade  # noqa: E402
 
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
 SECRET, TOKEN = secrets.token_hex(16), "bench-" + secrets.token_hex(16)
@@ -47,9 +48,9 @@ TICK_AT = datetime(2026, 12, 9, 9, 0, tzinfo=TOKYO)  # 7 days before, 09:00
 
 def seed(url: str, members: int, meetings: int) -> list[list[str]]:
     """Areas, people and meetings; returns each meeting's members' LINE ids."""
-    from sasaeai.domain import meetings as mtg
-    from sasaeai.domain.areas import import_areas
-    from sasaeai.domain.models import Area, Person
+    from domain import meetings as mtg
+    from domain.areas import import_areas
+    from domain.models import Area, Person
 
     engine = make_engine(url)
     sessions = make_session_factory(engine)
@@ -109,8 +110,8 @@ class Simulator:
 
 
 def run_scheduler_design(url: str, sim: Simulator, digest) -> tuple[float, int, int]:
-    from sasaeai.scheduler import runner
-    from sasaeai.webhook import Services
+    from scheduler import runner
+    from webhook import Services
 
     clock = FixedClock(TICK_AT)
     config = Config(line_channel_secret=SECRET, line_channel_access_token=TOKEN,
@@ -131,10 +132,10 @@ def run_scheduler_design(url: str, sim: Simulator, digest) -> tuple[float, int, 
 
 
 def run_naive(url: str, sim: Simulator) -> tuple[float, int, int]:
-    from sasaeai.bot.line_api import LineApi
-    from sasaeai.domain import meetings as mtg
-    from sasaeai.domain.models import Person
-    from sasaeai.messages import council
+    from bot.line_api import LineApi
+    from domain import meetings as mtg
+    from domain.models import Person
+    from bot.messages import council
 
     engine = make_engine(url)
     sessions = make_session_factory(engine)
@@ -178,7 +179,7 @@ def drop_database(name: str | None) -> None:
 def main() -> int:
     import logging
 
-    from sasaeai.scheduler.jobs import NO_DIGEST, DigestPolicy
+    from scheduler.jobs import NO_DIGEST, DigestPolicy
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=10_000)

@@ -453,7 +453,7 @@ def count_rows(database_url: str) -> int | None:
     try:
         from sqlalchemy import text
 
-        from sasaeai.db import make_engine
+        from domain.db import make_engine
         engine = make_engine(database_url)
         with engine.connect() as conn:
             n = conn.execute(text("SELECT count(*) FROM inbound_events")).scalar_one()
@@ -579,7 +579,7 @@ def main(argv: list[str] | None = None) -> int:
         results.append(r)
 
         # (3) sasaeai serve, SQLite then PostgreSQL
-        from sasaeai.db import upgrade
+        from migrations import upgrade
         databases: list[tuple[str, str | None, str]] = [
             ("SQLite", f"sqlite:///{logdir / 'bench.sqlite3'}", "")]
         if args.no_pg:
@@ -688,7 +688,7 @@ def report(results: list[Result], notes: list[str], args, logdir: Path, elapsed:
           "answers 400 'Invalid reply token' after the delay (the fault is applied before token "
           "checks), which costs the webhook the same time as a real reply; the handler treats "
           "that 400 as done and answers 200.")
-    print("  - sasaeai: `sasaeai serve` (gunicorn, sasaeai.webhook:create_app, JSON logs at INFO "
+    print("  - sasaeai: `sasaeai serve` (gunicorn, webhook:create_app, JSON logs at INFO "
           "to a file); only the webhook runs: no event worker or dispatcher competes for the "
           "database during the run.")
     for n in notes:

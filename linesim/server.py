@@ -38,7 +38,7 @@ def create_app(channel_secret: str, access_token: str, webhook_url: str | None =
                bot_display_name: str = "sasaeai (simulator)") -> Flask:
     """Build a simulator with its own in-memory state.
 
-    ``clock`` follows sasaeai.clock.Clock (``now() -> aware datetime``); pass a
+    ``clock`` follows domain.clock.Clock (``now() -> aware datetime``); pass a
     FixedClock to make reply-token expiry and timestamps deterministic, and the
     control API will then expose ``POST /_sim/clock/advance``.
     """

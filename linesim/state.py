@@ -23,7 +23,7 @@ QUOTABLE_TYPES = ("text", "textV2", "sticker", "image", "video")
 
 
 class Clock(Protocol):
-    """Same protocol as sasaeai.clock.Clock, so a FixedClock can be shared."""
+    """Same protocol as domain.clock.Clock, so a FixedClock can be shared."""
 
     def now(self) -> datetime: ...
 

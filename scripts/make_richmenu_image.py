@@ -1,4 +1,4 @@
-"""Draw the residents' rich menu image: sasaeai/data/richmenu/richmenu.png.
+"""Draw the residents' rich menu image: bot/data/richmenu.png.
 
 A developer tool, not part of the package: it needs Pillow and a Noto CJK font, neither of
 which the bot needs at runtime (the PNG is committed). Install Pillow into the venv by hand:
@@ -8,7 +8,7 @@ which the bot needs at runtime (the PNG is committed). Install Pillow into the v
     .venv/bin/python scripts/make_richmenu_image.py --check  # exit 1 if the PNG is out of date
 
 Fonts: Debian/Ubuntu `fonts-noto-cjk` (NotoSansCJK-Bold.ttc); or pass --font PATH.
-The layout comes from sasaeai.bot.richmenu (ITEMS, grid()), so the image and the menu's
+The layout comes from bot.richmenu (ITEMS, grid()), so the image and the menu's
 tappable areas cannot drift apart. Readers are often over 75: one idea per tile, text as big
 as the tile allows, white on dark colours (contrast well above WCAG AA), no small print.
 """
@@ -24,10 +24,10 @@ try:
 except ModuleNotFoundError:  # pragma: no cover - a hint for the developer
     sys.exit("Pillow is needed: .venv/bin/pip install Pillow")
 
-from sasaeai.bot import richmenu
+from bot import richmenu
 
 REPO = Path(__file__).resolve().parent.parent
-OUTPUT = REPO / "sasaeai" / "data" / "richmenu" / "richmenu.png"
+OUTPUT = REPO / "bot" / "data" / "richmenu.png"
 FONT_CANDIDATES = (
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
     "/usr/share/fonts/noto-cjk/NotoSansCJK-Bold.ttc",

@@ -99,10 +99,10 @@ class Stack:
         from linesim.client import SimulatorClient
         from linesim.server import create_app as create_simulator
         from linesim.serving import serve_in_thread
-        from sasaeai.commands._common import setup
-        from sasaeai.commands.demo import DEMO_SECRET, DEMO_TOKEN, load_demo_data
-        from sasaeai.db import upgrade
-        from sasaeai.webhook import Services, create_app
+        from cli.commands._common import setup
+        from cli.commands.demo import DEMO_SECRET, DEMO_TOKEN, load_demo_data
+        from migrations import upgrade
+        from webhook import Services, create_app
 
         self.sim_server = serve_in_thread(create_simulator(DEMO_SECRET, DEMO_TOKEN))
         config = setup(line_channel_secret=DEMO_SECRET, line_channel_access_token=DEMO_TOKEN,
@@ -119,7 +119,7 @@ class Stack:
         self.threads = self.services.start_background(self.stop)
         self.richmenu_id = None
         if richmenu:
-            from sasaeai.commands.richmenu import deploy
+            from cli.commands.richmenu import deploy
 
             self.richmenu_id = deploy(self.sim_server.url, DEMO_TOKEN, say=lambda _m: None).rich_menu_id
 
@@ -192,7 +192,7 @@ def take(out: Path, steps: list[tuple[str, str, tuple[Any, ...]]], chromium: str
         stack = Stack(workdir, log_level=log_level, richmenu=richmenu)
         try:
             client = stack.client
-            from sasaeai.commands.demo import demo_side_users
+            from cli.commands.demo import demo_side_users
 
             people = {"resident": client.create_user(RESIDENT_NAME)["userId"], **demo_side_users(client)}
             page = f"{stack.sim_server.url}/?users={people['resident']},{people['volunteer']},{people['coordinator']}"

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from sasaeai.clock import FixedClock
-from sasaeai.db import load_all_models, make_engine, make_session_factory, normalise_url, upgrade
+from domain.clock import FixedClock
+from domain.db import make_engine, make_session_factory, normalise_url
+from migrations import load_all_models, upgrade
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_LINE = REPO_ROOT.parent / "shared" / "line"
@@ -92,8 +93,8 @@ class Stack:
         from linesim.client import SimulatorClient
         from linesim.server import create_app as create_simulator
         from linesim.serving import serve_in_thread
-        from sasaeai.config import Config
-        from sasaeai.webhook import Services, create_app
+        from domain.settings import Config
+        from webhook import Services, create_app
 
         self.clock = clock
         self.sim_server = serve_in_thread(create_simulator(TEST_SECRET, TEST_TOKEN, clock=clock))

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from sasaeai.cli import main as sasaeai_cli
-from sasaeai.db import make_engine, make_session_factory, transaction
-from sasaeai.domain.areas import import_areas
-from sasaeai.domain.models import Person
-from sasaeai.domain.people import can_see_area
+from cli import main as sasaeai_cli
+from domain.db import make_engine, make_session_factory, transaction
+from domain.areas import import_areas
+from domain.models import Person
+from domain.people import can_see_area
 from tests.domain.domain_builders import AREAS
 
 LINE_ID = "U0123456789abcdef0123456789abcdef"
@@ -19,7 +19,7 @@ def test_coordinators_assign_makes_a_district_coordinator(sqlite_url, monkeypatc
     with transaction(sessions) as s:
         import_areas(s, AREAS)
     monkeypatch.setenv("DATABASE_URL", sqlite_url)
-    monkeypatch.setattr("sasaeai.commands._common.configure_logging", lambda level: None)
+    monkeypatch.setattr("cli.commands._common.configure_logging", lambda level: None)
     assert sasaeai_cli(["coordinators", "assign", LINE_ID, "asaka", "--name", "安積 太郎"]) == 0
     assert sasaeai_cli(["coordinators", "assign", LINE_ID, "nowhere"]) == 1
     assert "nowhere が見つかりません" in capsys.readouterr().out

@@ -6,7 +6,7 @@ import json
 import pytest
 from sqlalchemy import select
 
-from sasaeai.inbox import DONE, InboundEvent
+from bot.inbox import DONE, InboundEvent
 from tests.conftest import SHARED_LINE
 
 SAMPLES = SHARED_LINE / "sdk-webhook-samples.json"

@@ -7,11 +7,11 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from sasaeai import outbox
-from sasaeai.messages.resident import RESIDENT
-from sasaeai.db import transaction
-from sasaeai.inbox import DONE, InboundEvent
-from sasaeai.outbox import OutboxMessage
+from bot import outbox
+from bot.messages.resident import RESIDENT
+from domain.db import transaction
+from bot.inbox import DONE, InboundEvent
+from bot.outbox import OutboxMessage
 
 
 # What a person who has not consented yet gets for any text.
@@ -241,7 +241,7 @@ def test_an_event_in_standby_mode_is_stored_but_never_answered(stack):
 
 
 def test_a_message_that_breaks_lines_limits_is_refused_before_it_is_stored(stack):
-    from sasaeai.line_limits import MessageLimitError
+    from bot.line_limits import MessageLimitError
 
     with pytest.raises(MessageLimitError):
         with transaction(stack.sessions) as session:

@@ -6,8 +6,8 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from sasaeai.db import make_engine
-from sasaeai.inbox import GroupCommit, InboundEvent
+from domain.db import make_engine
+from bot.inbox import GroupCommit, InboundEvent
 from tests.test_worker import text_event
 
 

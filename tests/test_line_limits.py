@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from sasaeai.line_limits import MessageLimitError, check_messages, check_recipients, utf16_len
+from bot.line_limits import MessageLimitError, check_messages, check_recipients, utf16_len
 
 
 def text(t="こんにちは", **extra):

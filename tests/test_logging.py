@@ -5,7 +5,7 @@ import json
 
 import structlog
 
-from sasaeai.logs import configure_logging
+from domain.logs import configure_logging
 
 
 def test_a_whole_exchange_logs_no_secret_and_no_text(stack, capsys):

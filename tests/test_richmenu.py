@@ -10,9 +10,9 @@ from linesim.client import SimulatorClient
 from linesim.server import create_app
 from linesim.serving import serve_in_thread
 from linesim.validation import image_size, validate_richmenu
-from sasaeai.bot import postbacks, richmenu
-from sasaeai.cli import main as cli_main
-from sasaeai.commands.richmenu import DeployError, deploy
+from bot import postbacks, richmenu
+from cli import main as cli_main
+from cli.commands.richmenu import DeployError, deploy
 
 TOKEN = "richmenu-test-token"
 ITEMS = ["ask", "help", "info", "person", "mine", "usage"]
@@ -203,7 +203,7 @@ def test_dry_run_prints_the_json_and_sends_nothing(sim, monkeypatch, capsys):
 
 def test_the_blob_client_goes_to_api_data_against_real_line():
     """Configuration(host=…) would send the image to api.line.me; LINE takes it on api-data."""
-    from sasaeai.commands.richmenu import _clients
+    from cli.commands.richmenu import _clients
 
     api, blob = _clients("https://api.line.me", "t")
     assert api.api_client.configuration.host == "https://api.line.me"

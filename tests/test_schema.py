@@ -4,7 +4,8 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from sasaeai.db import load_all_models, make_engine
+from domain.db import make_engine
+from migrations import load_all_models
 
 
 def _diff(url: str) -> list:

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from sasaeai import inbox
-from sasaeai.bot.handlers import handle_event
-from sasaeai.bot.worker import EventWorker
-from sasaeai.db import make_engine, make_session_factory, transaction
-from sasaeai.inbox import InboundEvent
-from sasaeai.outbox import OutboxMessage
+from bot import inbox
+from bot.handlers import handle_event
+from bot.worker import EventWorker
+from domain.db import make_engine, make_session_factory, transaction
+from bot.inbox import InboundEvent
+from bot.outbox import OutboxMessage
 
 SCRIPT = Path(__file__).parent / "scripts" / "run_worker.py"
 

@@ -8,11 +8,11 @@ import pytest
 
 from linesim.client import SimulatorClient
 
-from sasaeai.db import transaction
-from sasaeai.domain import offers, people, resources
-from sasaeai.domain.areas import import_areas
-from sasaeai.domain.models import Area
-from sasaeai.domain.schedule import parse_rules
+from domain.db import transaction
+from domain import offers, people, resources
+from domain.areas import import_areas
+from domain.models import Area
+from domain.schedule import parse_rules
 from tests.domain.domain_builders import AREAS
 
 

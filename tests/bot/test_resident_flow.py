@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from sasaeai.domain.models import Match, Need, Person
-from sasaeai.messages.coordinator import COORDINATOR
-from sasaeai.messages.resident import RESIDENT
-from sasaeai.messages.volunteer import VOLUNTEER
+from domain.models import Match, Need, Person
+from bot.messages.coordinator import COORDINATOR
+from bot.messages.resident import RESIDENT
+from bot.messages.volunteer import VOLUNTEER
 from tests.bot.conftest import all_text, buttons, last, press
 
 

@@ -6,16 +6,16 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from sasaeai import inbox
-from sasaeai.bot.handlers import handle_event
-from sasaeai.bot.worker import EventWorker
-from sasaeai.db import transaction
-from sasaeai.domain import matches as match_rules
-from sasaeai.domain import needs as need_rules
-from sasaeai.domain.models import Match, Need, Offer, Person
-from sasaeai.domain.resources import candidates
-from sasaeai.messages.resident import RESIDENT
-from sasaeai.messages.volunteer import VOLUNTEER
+from bot import inbox
+from bot.handlers import handle_event
+from bot.worker import EventWorker
+from domain.db import transaction
+from domain import matches as match_rules
+from domain import needs as need_rules
+from domain.models import Match, Need, Offer, Person
+from domain.resources import candidates
+from bot.messages.resident import RESIDENT
+from bot.messages.volunteer import VOLUNTEER
 from tests.bot.conftest import build_town, buttons, last, press
 
 

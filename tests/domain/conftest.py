@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from domain_builders import AREAS, World
-from sasaeai.domain.areas import import_areas
-from sasaeai.domain.models import Area
+from domain.areas import import_areas
+from domain.models import Area
 
 
 @pytest.fixture

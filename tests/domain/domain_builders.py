@@ -5,9 +5,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from itertools import count
 
-from sasaeai.domain import offers, people, resources
-from sasaeai.domain.models import Area, Person
-from sasaeai.domain.schedule import Rule
+from domain import offers, people, resources
+from domain.models import Area, Person
+from domain.schedule import Rule
 
 AREAS = [
     {"code": "koriyama", "name": "郡山市", "layer": "city", "lat": 37.4005, "lon": 140.3597},
@@ -73,7 +73,7 @@ class World:
 
 
 def weekly(weekday: int, start: str | None = None, end: str | None = None) -> Rule:
-    from sasaeai.domain.schedule import WEEKLY, parse_times
+    from domain.schedule import WEEKLY, parse_times
 
     if start:
         s, e = parse_times(f"{start}-{end}" if end else start)

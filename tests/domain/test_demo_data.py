@@ -5,15 +5,15 @@ import re
 
 from sqlalchemy import func, select
 
-from sasaeai.domain import matching, needs
-from sasaeai.domain.areas import by_code
-from sasaeai.domain.categories import RESOURCE_KINDS
-from sasaeai.domain.demo_data import demo_line_user_id, load_demo
-from sasaeai.domain.models import (
+from domain import matching, needs
+from domain.areas import by_code
+from domain.categories import RESOURCE_KINDS
+from domain.demo_data import demo_line_user_id, load_demo
+from domain.models import (
     Area, CoordinatorArea, Match, Offer, Person, PersonRole, Resource, ResourceSchedule,
 )
-from sasaeai.domain.people import coordinators_for_area
-from sasaeai.domain.schedule import MORNING, Wanted, weekday_mask
+from domain.people import coordinators_for_area
+from domain.schedule import MORNING, Wanted, weekday_mask
 
 TABLES = (Area, Person, PersonRole, CoordinatorArea, Resource, ResourceSchedule, Offer, Match)
 

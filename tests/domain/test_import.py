@@ -6,11 +6,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from sasaeai.db import transaction
-from sasaeai.domain import importing
-from sasaeai.domain.importing import ImportFailed, import_file, import_resources
-from sasaeai.domain.models import Resource
-from sasaeai.domain.resources import rules_of
+from domain.db import transaction
+from domain import importing
+from domain.importing import ImportFailed, import_file, import_resources
+from domain.models import Resource
+from domain.resources import rules_of
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "opendata"
 

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 
-from sasaeai.clock import TOKYO
-from sasaeai.domain import matching, needs
-from sasaeai.domain.categories import requires_approval
-from sasaeai.domain.matching import (
+from domain.clock import TOKYO
+from domain import matching, needs
+from domain.categories import requires_approval
+from domain.matching import (
     ResourceCandidate, VolunteerCandidate, Query, rank_resources, rank_volunteers,
 )
-from sasaeai.domain.resources import add_closure, offer_space
-from sasaeai.domain.schedule import MORNING, Rule, WEEKLY, Wanted, parse_rule, weekday_mask
+from domain.resources import add_closure, offer_space
+from domain.schedule import MORNING, Rule, WEEKLY, Wanted, parse_rule, weekday_mask
 
 from domain_builders import weekly
 
@@ -162,7 +162,7 @@ def test_paused_offers_are_excluded(world):
 
 
 def test_volunteers_from_db_share_the_load_and_skip_the_resident_and_the_already_asked(world):
-    from sasaeai.domain.matches import ask_volunteers
+    from domain.matches import ask_volunteers
 
     a, _ = world.volunteer(categories=("shopping",))
     b, _ = world.volunteer(categories=("shopping",))

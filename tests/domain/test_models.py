@@ -9,10 +9,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from domain_builders import AREAS, World
-from sasaeai.db import make_engine, make_session_factory, transaction
-from sasaeai.domain import matches, needs, people
-from sasaeai.domain.areas import AreaError, area_scope, import_areas, nearest_area
-from sasaeai.domain.models import (
+from domain.db import make_engine, make_session_factory, transaction
+from domain import matches, needs, people
+from domain.areas import AreaError, area_scope, import_areas, nearest_area
+from domain.models import (
     ACCEPTED, ASKING, ESCALATED, EXPIRED, MATCHED, RECEIVED, RESOLVED, SUGGESTED, Area, Match, Need,
     NeedTransition, Person,
 )
@@ -251,8 +251,8 @@ def test_reimporting_areas_updates_and_bad_trees_are_refused(world):
 
 
 def test_the_matching_index_follows_categories_and_areas(world):
-    from sasaeai.domain.models import ResourceCoverage
-    from sasaeai.domain.resources import apply
+    from domain.models import ResourceCoverage
+    from domain.resources import apply
 
     r = world.resource("体操", categories=("exercise", "salon"), areas=("asaka", "tomita"))
 
@@ -272,8 +272,8 @@ def test_the_matching_index_follows_categories_and_areas(world):
 
 
 def test_the_offer_index_follows_an_updated_offer(world):
-    from sasaeai.domain.models import OfferCoverage
-    from sasaeai.domain.offers import update_offer
+    from domain.models import OfferCoverage
+    from domain.offers import update_offer
 
     _p, offer = world.volunteer(categories=("talk", "shopping"), areas=("asaka",))
     update_offer(world.session, offer, now=world.now, categories=["talk"],

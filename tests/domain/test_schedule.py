@@ -5,8 +5,8 @@ from datetime import date, datetime, time, timezone
 
 import pytest
 
-from sasaeai.clock import TOKYO
-from sasaeai.domain.schedule import (
+from domain.clock import TOKYO
+from domain.schedule import (
     AFTERNOON, ALWAYS, IRREGULAR, LAST_WEEK, MONTHLY, MORNING, WEEKLY, Rule, ScheduleParseError,
     Wanted, describe_rules, next_occurrence, occurrences, parse_rule, parse_rules, parse_weekdays,
     weekday_mask,

@@ -2,7 +2,7 @@
 
 The labelled set is tests/data/understanding/labelled.tsv (text, category, safety, note).
 Run with -s to see the per-category accuracy table, or:
-    python -m sasaeai.domain.understanding.evaluate tests/data/understanding/labelled.tsv -v
+    python -m domain.understanding.evaluate tests/data/understanding/labelled.tsv -v
 """
 from __future__ import annotations
 
@@ -17,16 +17,16 @@ from pathlib import Path
 
 import pytest
 
-from sasaeai.domain.categories import CATEGORY_CODES
-from sasaeai.domain.understanding import (
+from domain.categories import CATEGORY_CODES
+from domain.understanding import (
     SAFETY_LEVELS,
     Understanding,
     extract_when,
     normalize,
     understand,
 )
-from sasaeai.domain.understanding import lexicon
-from sasaeai.domain.understanding.evaluate import accuracy, read_cases, run_cases, table
+from domain.understanding import lexicon
+from domain.understanding.evaluate import accuracy, read_cases, run_cases, table
 
 REPO = Path(__file__).resolve().parents[2]
 LABELLED = REPO / "tests" / "data" / "understanding" / "labelled.tsv"
@@ -269,7 +269,7 @@ def test_threads_share_the_dictionary():
 
 
 def test_cli_writes_one_json_object_per_line(monkeypatch, capsys):
-    from sasaeai import cli
+    import cli
 
     monkeypatch.setattr(sys, "stdin", io.StringIO("来週の火曜の午前中に病院へ連れてってほしい\n\n  \nしにたい\n"))
     assert cli.main(["understand", "--today", "2026-11-25"]) == 0
@@ -290,7 +290,7 @@ def test_cli_writes_one_json_object_per_line(monkeypatch, capsys):
 
 def test_cli_in_a_subprocess_defaults_to_today_in_tokyo():
     proc = subprocess.run(
-        [sys.executable, "-m", "sasaeai.cli", "understand"],
+        [sys.executable, "-m", "cli", "understand"],
         input="明日ゴミ出しをお願い\n".encode("utf-8"),
         capture_output=True,
         cwd=REPO,
@@ -304,7 +304,7 @@ def test_cli_in_a_subprocess_defaults_to_today_in_tokyo():
 
 
 def test_cli_rejects_a_bad_date(capsys):
-    from sasaeai import cli
+    import cli
 
     with pytest.raises(SystemExit):
         cli.main(["understand", "--today", "2026-13-01"])

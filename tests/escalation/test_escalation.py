@@ -7,17 +7,17 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import select
 
-from sasaeai import inbox
-from sasaeai.bot.handlers import handle_event, make_parked_hook
-from sasaeai.bot.worker import EventWorker
-from sasaeai.db import transaction
-from sasaeai.domain import escalation as esc
-from sasaeai.domain import needs as need_rules
-from sasaeai.domain import people
-from sasaeai.domain.models import Area, Need, Person
-from sasaeai.messages.coordinator import COORDINATOR
-from sasaeai.messages.resident import RESIDENT
-from sasaeai.scheduler import escalations as jobs
+from bot import inbox
+from bot.handlers import handle_event, make_parked_hook
+from bot.worker import EventWorker
+from domain.db import transaction
+from domain import escalation as esc
+from domain import needs as need_rules
+from domain import people
+from domain.models import Area, Need, Person
+from bot.messages.coordinator import COORDINATOR
+from bot.messages.resident import RESIDENT
+from scheduler import escalations as jobs
 from tests.bot.conftest import all_text, build_town, last, press
 
 

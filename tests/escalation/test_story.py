@@ -2,9 +2,9 @@
 (第2層) cannot meet is raised to the city (第1層) and waits on its 協議体's proposal list."""
 from __future__ import annotations
 
-from sasaeai.cli import main as sasaeai_cli
-from sasaeai.domain import escalation as esc
-from sasaeai.messages.coordinator import COORDINATOR
+from cli import main as sasaeai_cli
+from domain import escalation as esc
+from bot.messages.coordinator import COORDINATOR
 from tests.bot.conftest import all_text, last
 from tests.escalation.test_escalation import resident_in
 
@@ -54,11 +54,11 @@ def test_a_neighbourhood_need_the_district_cannot_meet_becomes_a_proposal_for_th
 def test_a_raised_proposal_goes_onto_the_next_city_council_agenda_once(stack, town):
     from datetime import timedelta
 
-    from sasaeai.db import transaction
-    from sasaeai.domain import needs as need_rules
-    from sasaeai.domain.meetings import core as meetings
-    from sasaeai.domain.meetings.models import AgendaItem
-    from sasaeai.domain.models import Person
+    from domain.db import transaction
+    from domain import needs as need_rules
+    from domain.meetings import core as meetings
+    from domain.meetings.models import AgendaItem
+    from domain.models import Person
     from sqlalchemy import select
 
     now = stack.clock.now()

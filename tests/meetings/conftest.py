@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from meeting_builders import Council
-from sasaeai.db import make_engine, make_session_factory
+from domain.db import make_engine, make_session_factory
 
 
 @pytest.fixture

@@ -7,11 +7,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import insert, select
 
-from sasaeai.clock import TOKYO
-from sasaeai.domain import meetings as mtg
-from sasaeai.domain import people
-from sasaeai.domain.areas import import_areas
-from sasaeai.domain.models import Area, Person
+from domain.clock import TOKYO
+from domain import meetings as mtg
+from domain import people
+from domain.areas import import_areas
+from domain.models import Area, Person
 
 AREAS = [
     {"code": "koriyama", "name": "郡山市", "layer": "city"},

@@ -7,13 +7,13 @@ from linesim.server import state_of
 from sqlalchemy import select
 
 from meeting_builders import Council, tokyo
-from sasaeai.bot.handlers import EventContext
-from sasaeai.bot.meetings import handle_text
-from sasaeai.db import transaction
-from sasaeai.domain import meetings as mtg
-from sasaeai.messages.council import COUNCIL
-from sasaeai.outbox import OutboxMessage
-from sasaeai.scheduler.jobs import send_due_reminders
+from bot.handlers import EventContext
+from bot.meetings import handle_text
+from domain.db import transaction
+from domain import meetings as mtg
+from bot.messages.council import COUNCIL
+from bot.outbox import OutboxMessage
+from scheduler.jobs import send_due_reminders
 
 
 def tick(stack) -> None:
@@ -194,7 +194,7 @@ def test_the_opinion_of_a_written_meeting_is_taken_from_the_next_text(sessions, 
             c.flush()
         return outcome
 
-    from sasaeai.bot.postbacks import handler_for
+    from bot.postbacks import handler_for
     with transaction(sessions) as s:
         assert turn(s, handler_for("mtg"), ["ans", str(mid), "opinion"], kind="postback") == "mtg:ans:opinion"
     clock.advance(minutes=5)

@@ -5,16 +5,16 @@ import pytest
 from sqlalchemy import select
 
 from meeting_builders import Council, tokyo
-from sasaeai.cli import main
-from sasaeai.db import transaction
-from sasaeai.domain import meetings as mtg
+from cli import main
+from domain.db import transaction
+from domain import meetings as mtg
 
 
 @pytest.fixture
 def people(sqlite_url, sessions, clock, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", sqlite_url)
     # The commands configure logging onto this test's captured stderr; keep that out of later tests.
-    monkeypatch.setattr("sasaeai.commands._common.configure_logging", lambda level="INFO": None)
+    monkeypatch.setattr("cli.commands._common.configure_logging", lambda level="INFO": None)
     with transaction(sessions) as s:
         council = Council.build(s, clock.now())
         organiser = council.coordinator()

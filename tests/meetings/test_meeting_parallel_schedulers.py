@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from meeting_builders import Council, line_id, tokyo
-from sasaeai.domain import meetings as mtg
-from sasaeai.outbox import OutboxMessage
-from sasaeai.scheduler.jobs import NO_DIGEST, DigestPolicy, Report, send_due_reminders
+from domain import meetings as mtg
+from bot.outbox import OutboxMessage
+from scheduler.jobs import NO_DIGEST, DigestPolicy, Report, send_due_reminders
 
 MEETINGS, MEMBERS = 40, 10
 
@@ -71,7 +71,7 @@ def test_parallel_schedulers_send_each_reminder_once(any_sessions, clock, policy
 
 def test_on_postgresql_the_work_is_shared_not_repeated(pg_url, clock):
     """SKIP LOCKED lets both schedulers work at once on different rows."""
-    from sasaeai.db import make_engine, make_session_factory
+    from domain.db import make_engine, make_session_factory
 
     engine = make_engine(pg_url)
     sessions = make_session_factory(engine)

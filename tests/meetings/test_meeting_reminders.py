@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import select
 
 from meeting_builders import tokyo
-from sasaeai.domain import meetings as mtg
-from sasaeai.domain.meetings import MeetingReminder, ReminderSpec
-from sasaeai.outbox import OutboxMessage
-from sasaeai.scheduler.jobs import NO_DIGEST, send_due_reminders
+from domain import meetings as mtg
+from domain.meetings import MeetingReminder, ReminderSpec
+from bot.outbox import OutboxMessage
+from scheduler.jobs import NO_DIGEST, send_due_reminders
 
 UTC = timezone.utc
 
@@ -261,7 +261,7 @@ def test_meeting_rules_refuse_what_cannot_work(council):
 
 
 def test_the_digest_carries_many_small_meetings_in_one_message(council, db):
-    from sasaeai.scheduler.jobs import DigestPolicy
+    from scheduler.jobs import DigestPolicy
 
     groups = [council.members(3, prefix=f"m{i}-") for i in range(4)]
     for i, members in enumerate(groups):

@@ -8,9 +8,9 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from meeting_builders import Council, tokyo
-from sasaeai.clock import FixedClock
-from sasaeai.db import make_session_factory, transaction
-from sasaeai.scheduler import runner
+from domain.clock import FixedClock
+from domain.db import make_session_factory, transaction
+from scheduler import runner
 
 
 def test_the_jobs_are_stored_in_our_database(engine):

@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy import select
 
 from meeting_builders import tokyo
-from sasaeai.domain import meetings as mtg
-from sasaeai.domain.meetings.recurrence import LAST, Rule, RuleError, occurrences, parse_rule
-from sasaeai.scheduler.jobs import extend_series, send_due_reminders
+from domain import meetings as mtg
+from domain.meetings.recurrence import LAST, Rule, RuleError, occurrences, parse_rule
+from scheduler.jobs import extend_series, send_due_reminders
 
 
 @pytest.mark.parametrize("text, rule", [

@@ -11,11 +11,11 @@ import os
 import signal
 import sys
 
-from sasaeai import outbox
-from sasaeai.bot.handlers import handle_event
-from sasaeai.bot.worker import EventWorker
-from sasaeai.clock import SystemClock
-from sasaeai.db import make_engine, make_session_factory
+from bot import outbox
+from bot.handlers import handle_event
+from bot.worker import EventWorker
+from domain.clock import SystemClock
+from domain.db import make_engine, make_session_factory
 
 
 def dying_handler(session, raw, now):

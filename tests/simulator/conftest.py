@@ -19,7 +19,7 @@ TOKEN = "test-access-token"
 
 
 class ManualClock:
-    """Moves only when told to (same protocol as sasaeai.clock.FixedClock)."""
+    """Moves only when told to (same protocol as domain.clock.FixedClock)."""
 
     def __init__(self) -> None:
         self._now = datetime(2025, 4, 1, 9, 0, tzinfo=timezone.utc)

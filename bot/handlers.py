@@ -1,0 +1,246 @@
+"""Turn one stored LINE event into its effects: the dialogue step and its outgoing messages.
+
+Runs inside the worker's transaction: everything a handler writes commits together with the
+event being marked done, so a retried event never doubles its effects.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+import structlog
+from linebot.v3.webhooks import (
+    AudioMessageContent,
+    Event,
+    FileMessageContent,
+    FollowEvent,
+    ImageMessageContent,
+    LocationMessageContent,
+    MessageEvent,
+    PostbackEvent,
+    StickerMessageContent,
+    TextMessageContent,
+    UnfollowEvent,
+    VideoMessageContent,
+)
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from bot import outbox
+from bot import dialogue, postbacks, routes  # noqa: F401  (routes registers the verbs)
+from bot import escalation as escalation_bot
+from bot import state as convo_state
+from domain import people
+from domain.escalation import DeadlinePolicy
+from bot.line_limits import MAX_MESSAGES_PER_REQUEST
+from bot.messages.build import text
+from bot.messages.resident import RESIDENT
+
+log = structlog.get_logger(__name__)
+
+MALFORMED, UNKNOWN = "malformed", "unknown"
+MEDIA = (StickerMessageContent, ImageMessageContent, AudioMessageContent, VideoMessageContent,
+         FileMessageContent)
+
+
+@dataclass(frozen=True)
+class BotSettings:
+    """What the handlers need from the deployment (set by the composition root)."""
+
+    console_url: str | None = None
+    deadline_policy: DeadlinePolicy = field(default_factory=DeadlinePolicy)
+    # LINE user id → display name (the Messaging API profile); None when unknown.
+    profile_lookup: Callable[[str], str | None] | None = None
+
+
+class EventContext:
+    """One event being handled: its session and time, and the messages it will send."""
+
+    def __init__(self, session: Session, now: datetime, raw: dict[str, Any], settings: BotSettings | None = None):
+        self.session = session
+        self.now = now
+        self.raw = raw
+        self.settings = settings or BotSettings()
+        self._replies: list[dict[str, Any]] = []
+        self._pushes = 0
+
+    @property
+    def console_url(self) -> str | None:
+        return self.settings.console_url
+
+    @property
+    def deadline_policy(self) -> DeadlinePolicy:
+        return self.settings.deadline_policy
+
+    @property
+    def user_id(self) -> str | None:
+        return (self.raw.get("source") or {}).get("userId")
+
+    @property
+    def event_id(self) -> str:
+        return str(self.raw.get("webhookEventId", ""))
+
+    @property
+    def event_time(self) -> datetime:
+        stamp = self.raw.get("timestamp")
+        if not stamp:
+            return self.now
+        return datetime.fromtimestamp(int(stamp) / 1000, tz=timezone.utc)
+
+    def reply(self, *messages: dict[str, Any]) -> None:
+        """Queue an answer to the person who wrote; sent as one reply when the turn ends."""
+        self._replies.extend(messages)
+
+    def push(self, user_id: str, *messages: dict[str, Any]) -> None:
+        """News for someone else (or later news): a push, stored now in this transaction."""
+        for start in range(0, len(messages), MAX_MESSAGES_PER_REQUEST):
+            self._pushes += 1
+            outbox.enqueue_push(self.session, user_id=user_id, now=self.now,
+                                messages=list(messages[start:start + MAX_MESSAGES_PER_REQUEST]),
+                                dedupe_key=f"push:{self.event_id}:{self._pushes}")
+
+    def flush(self) -> None:
+        """Send the queued answer: the first five by reply (free), any more by push."""
+        if not self._replies:
+            return
+        first, rest = self._replies[:MAX_MESSAGES_PER_REQUEST], self._replies[MAX_MESSAGES_PER_REQUEST:]
+        outbox.enqueue_reply(self.session, reply_token=self.raw.get("replyToken"), user_id=self.user_id,
+                             messages=first, event_time=self.event_time, now=self.now,
+                             dedupe_key=f"reply:{self.event_id}")
+        if rest and self.user_id:
+            self.push(self.user_id, *rest)
+        self._replies = []
+
+
+def parse_event(raw: dict[str, Any]) -> Event | str:
+    """The SDK's model of an event, or why there is none (a pydantic error must not escape)."""
+    try:
+        return Event.from_dict(raw)
+    except ValidationError:
+        return MALFORMED
+    except ValueError:  # the SDK's answer for an event or message type it does not know
+        return UNKNOWN
+
+
+def to_input(event: Event) -> dialogue.Input | None:
+    if isinstance(event, PostbackEvent):
+        decoded = postbacks.decode(event.postback.data)
+        if decoded is None:
+            return dialogue.Input("postback", verb="stale")
+        return dialogue.Input("postback", verb=decoded[0], args=decoded[1])
+    if isinstance(event, MessageEvent):
+        message = event.message
+        if isinstance(message, TextMessageContent):
+            return dialogue.Input("text", text=message.text or "")
+        if isinstance(message, LocationMessageContent):
+            return dialogue.Input("location", lat=message.latitude, lon=message.longitude)
+    return None
+
+
+def _with_person(ctx: EventContext, run: Callable[[dialogue.Turn, str], str]) -> None:
+    """Load the person and their dialogue, run one step, save where the dialogue is now."""
+    person = people.get_or_create_person(ctx.session, ctx.user_id, ctx.now)
+    convo, expired = convo_state.load(ctx.session, ctx.user_id, ctx.now, dialogue.IDLE)
+    turn = dialogue.Turn(ctx, person, convo.values)
+    if expired:
+        ctx.reply(text(RESIDENT["expired"]))
+    next_state = run(turn, convo.state)
+    if turn.data.get("erased"):
+        convo_state.forget(ctx.session, ctx.user_id)
+    else:
+        convo_state.save(convo, next_state, turn.data, ctx.now)
+
+
+def on_follow(ctx: EventContext, event: FollowEvent) -> str:
+    def run(turn: dialogue.Turn, _state: str) -> str:
+        people.mark_followed(turn.person, ctx.now)
+        if turn.person.consented:
+            turn.say(dialogue.menu_message(turn.person, RESIDENT["welcome_back"]))
+            return dialogue.IDLE
+        turn.say(text(RESIDENT["greeting"]), dialogue.consent_message())
+        return dialogue.CONSENT
+
+    _with_person(ctx, run)
+    return "greeted"
+
+
+def on_unfollow(ctx: EventContext, event: UnfollowEvent) -> str:
+    person = people.find_by_line_id(ctx.session, ctx.user_id)
+    if person is not None:
+        people.mark_unfollowed(person, ctx.now)
+    return "unfollowed"
+
+
+def on_dialogue_event(ctx: EventContext, event: Event) -> str:
+    inp = to_input(event)
+    if inp is None:  # a sticker, an image, a voice message …
+        def media(turn: dialogue.Turn, state: str) -> str:
+            turn.say(dialogue.menu_message(turn.person, RESIDENT["not_text"]))
+            return state
+
+        _with_person(ctx, media)
+        return "not_text"
+    outcome = {"value": inp.key}
+
+    def run(turn: dialogue.Turn, state: str) -> str:
+        was_consented = turn.person.consented
+        next_state = dialogue.step(turn, state, inp)
+        if not was_consented and turn.person.consented and ctx.settings.profile_lookup:
+            name = ctx.settings.profile_lookup(ctx.user_id)
+            if name:
+                people.set_profile(turn.person, ctx.now, display_name=name[:100])
+        outcome["value"] = f"{inp.key}->{next_state}"
+        return next_state
+
+    _with_person(ctx, run)
+    return outcome["value"][:80]
+
+
+HANDLERS: dict[type, Callable[[EventContext, Any], str]] = {
+    FollowEvent: on_follow,
+    UnfollowEvent: on_unfollow,
+    MessageEvent: on_dialogue_event,
+    PostbackEvent: on_dialogue_event,
+}
+
+
+def handle_event(session: Session, raw: dict[str, Any], now: datetime, settings: BotSettings | None = None) -> str:
+    """Handle one event; return a short outcome for the event log."""
+    if raw.get("mode") == "standby":
+        return "standby"  # another channel owns the chat: LINE forbids sending
+    event = parse_event(raw)
+    if event == MALFORMED:
+        log.warning("event.malformed", event_type=str(raw.get("type"))[:40])
+        return MALFORMED
+    handler = HANDLERS.get(type(event))
+    if handler is None:
+        log.info("event.ignored", event_type=raw.get("type"))
+        return f"ignored:{str(raw.get('type'))[:40]}"
+    source = raw.get("source") or {}
+    if source.get("type") != "user" or not source.get("userId"):
+        return "ignored:not_one_to_one"  # the bot talks with people one to one
+    ctx = EventContext(session, now, raw, settings)
+    outcome = handler(ctx, event)
+    ctx.flush()
+    return outcome
+
+
+def make_handler(settings: BotSettings) -> Callable[[Session, dict[str, Any], datetime], str]:
+    def handler(session: Session, raw: dict[str, Any], now: datetime) -> str:
+        return handle_event(session, raw, now, settings)
+    return handler
+
+
+def make_parked_hook(settings: BotSettings):
+    """Fail safe: when an event is parked, the person's message goes to a coordinator."""
+    def on_parked(session: Session, event) -> None:
+        raw = event.data
+        user_id = (raw.get("source") or {}).get("userId")
+        if not user_id or raw.get("type") not in ("message", "postback"):
+            return
+        words = ((raw.get("message") or {}).get("text") or "")[:4000]
+        ctx = EventContext(session, event.handled_at or event.available_at, raw, settings)
+        if escalation_bot.escalate_failed_event(ctx, session, user_id, words):
+            ctx.push(user_id, text(RESIDENT["bot_failed"]))
+    return on_parked

@@ -1,0 +1,261 @@
+"""Received LINE webhook events: stored before the webhook answers, then claimed by workers."""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from datetime import datetime, timedelta
+from typing import Any, Iterable
+
+from sqlalchemy import BigInteger, Boolean, Index, Integer, String, Text, and_, exists, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection
+from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
+
+from domain.base import Base
+
+PENDING, DONE, PARKED = "pending", "done", "parked"
+# A row id that works as autoincrement on both SQLite (INTEGER) and PostgreSQL (BIGINT).
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class InboundEvent(Base):
+    __tablename__ = "inbound_events"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    webhook_event_id: Mapped[str] = mapped_column(String(64), unique=True)
+    destination: Mapped[str] = mapped_column(String(64), default="")
+    event_type: Mapped[str] = mapped_column(String(40))
+    # Events sharing a source key (one LINE user, group or room) are handled in order.
+    source_key: Mapped[str] = mapped_column(String(80))
+    line_timestamp: Mapped[int] = mapped_column(BigInteger, default=0)
+    is_redelivery: Mapped[bool] = mapped_column(Boolean, default=False)
+    payload: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default=PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    available_at: Mapped[datetime]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str | None] = mapped_column(String(80))
+    handled_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        Index("ix_inbound_events_status_available", "status", "available_at"),
+        Index("ix_inbound_events_source_order", "source_key", "line_timestamp", "id"),
+    )
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return json.loads(self.payload)
+
+
+def source_key(event: dict[str, Any]) -> str:
+    source = event.get("source") or {}
+    for kind, field in (("user", "userId"), ("group", "groupId"), ("room", "roomId")):
+        if source.get("type") == kind and source.get(field):
+            return f"{kind}:{source[field]}"
+    if source.get("userId"):
+        return f"user:{source['userId']}"
+    # No source (rare event kinds): order them by themselves.
+    return f"event:{event.get('webhookEventId', '')}"
+
+
+def store_events(session: Session | Connection, destination: str, events: Iterable[dict[str, Any]],
+                 now: datetime) -> int:
+    """Insert events, ignoring ones already stored (LINE redelivers); return how many were new.
+
+    Takes a Core connection too: the webhook uses one, as the ORM session costs it time."""
+    rows = []
+    for event in events:
+        rows.append({
+            "webhook_event_id": event["webhookEventId"],
+            "destination": destination,
+            "event_type": str(event.get("type", ""))[:40],
+            "source_key": source_key(event)[:80],
+            "line_timestamp": int(event.get("timestamp") or 0),
+            "is_redelivery": bool((event.get("deliveryContext") or {}).get("isRedelivery")),
+            "payload": json.dumps(event, ensure_ascii=False, separators=(",", ":")),
+            "received_at": now,
+            "status": PENDING,
+            "attempts": 0,
+            "available_at": now,
+        })
+    if not rows:
+        return 0
+    connection = session.connection() if isinstance(session, Session) else session
+    result = connection.execute(_insert_ignoring_duplicates(connection.dialect.name), rows)
+    return len(result.all())
+
+
+@lru_cache(maxsize=4)
+def _insert_ignoring_duplicates(dialect: str):
+    """One INSERT … ON CONFLICT DO NOTHING per dialect, built once so its compiled form is cached
+    (a multi-row VALUES insert is compiled anew on every request)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = InboundEvent.__table__
+    return insert(table).on_conflict_do_nothing(index_elements=["webhook_event_id"]).returning(table.c.id)
+
+
+def claim_next(session: Session, now: datetime) -> InboundEvent | None:
+    """Lock the next event whose earlier same-source events are all finished.
+
+    The lock lasts for the caller's transaction: the caller handles the event and marks it in
+    that same transaction, so a worker that dies leaves the event pending for another.
+    """
+    earlier = aliased(InboundEvent)
+    blocked_by_earlier = exists().where(
+        earlier.source_key == InboundEvent.source_key,
+        earlier.status == PENDING,
+        (earlier.line_timestamp < InboundEvent.line_timestamp)
+        | and_(earlier.line_timestamp == InboundEvent.line_timestamp, earlier.id < InboundEvent.id),
+    )
+    stmt = (
+        select(InboundEvent)
+        .where(InboundEvent.status == PENDING, InboundEvent.available_at <= now, ~blocked_by_earlier)
+        .order_by(InboundEvent.id)
+        .limit(1)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True, of=InboundEvent)
+    return session.scalars(stmt).first()
+
+
+REDACTED = "[消去済み]"
+
+
+def redacted(payload: str) -> str:
+    """The stored event without what the person wrote or where they were: once handled, what
+    the service keeps is in the domain (and only with consent); the event log keeps the shape."""
+    event = json.loads(payload)
+    message = event.get("message")
+    if isinstance(message, dict):
+        for key in ("text", "address", "title", "latitude", "longitude", "emojis", "mention"):
+            if key in message:
+                message[key] = REDACTED if isinstance(message[key], str) else None
+    return json.dumps(event, ensure_ascii=False, separators=(",", ":"))
+
+
+def mark_done(event: InboundEvent, now: datetime, outcome: str) -> None:
+    event.payload = redacted(event.payload)
+    event.status = DONE
+    event.outcome = outcome[:80]
+    event.handled_at = now
+    event.attempts += 1
+
+
+def mark_failed(event: InboundEvent, now: datetime, error: str, max_attempts: int) -> None:
+    """Back off and retry; after max_attempts park it so the source's later events go on."""
+    event.attempts += 1
+    event.last_error = error[-4000:]
+    if event.attempts >= max_attempts:
+        event.status = PARKED
+        event.handled_at = now
+    else:
+        event.available_at = now + timedelta(seconds=min(2 ** event.attempts, 300))
+
+
+def parked_events(session: Session, limit: int = 100) -> list[InboundEvent]:
+    return list(session.scalars(
+        select(InboundEvent).where(InboundEvent.status == PARKED).order_by(InboundEvent.id).limit(limit)))
+
+
+def requeue(session: Session, event_id: int, now: datetime) -> bool:
+    result = session.execute(
+        update(InboundEvent)
+        .where(InboundEvent.id == event_id, InboundEvent.status == PARKED)
+        .values(status=PENDING, attempts=0, available_at=now, last_error=None, handled_at=None))
+    return bool(result.rowcount)
+
+
+class WebhookBodyError(ValueError):
+    """A body that is not a LINE webhook; the message says what is wrong, for the 400."""
+
+
+def parse_webhook_body(raw: bytes) -> tuple[str, list[dict[str, Any]]]:
+    """Check the shape LINE promises (webhook.yml) and return (destination, events)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise WebhookBodyError("body is not UTF-8") from None
+    try:
+        body = json.loads(text)
+    except ValueError:
+        raise WebhookBodyError("body is not JSON") from None
+    if not isinstance(body, dict) or not isinstance(body.get("events"), list):
+        raise WebhookBodyError("not a LINE webhook: 'events' must be a list")
+    destination = body.get("destination", "")
+    if not isinstance(destination, str):
+        raise WebhookBodyError("not a LINE webhook: 'destination' must be a string")
+    for i, event in enumerate(body["events"]):
+        if not isinstance(event, dict):
+            raise WebhookBodyError(f"not a LINE webhook: events[{i}] is not an object")
+        event_id = event.get("webhookEventId")
+        if not isinstance(event_id, str) or not 0 < len(event_id) <= 64:
+            raise WebhookBodyError(f"not a LINE webhook: events[{i}].webhookEventId is missing")
+        if not isinstance(event.get("type"), str):
+            raise WebhookBodyError(f"not a LINE webhook: events[{i}].type is missing")
+    return destination, body["events"]
+
+
+class GroupCommit:
+    """Store the events of concurrent webhook requests in one transaction (group commit).
+
+    Each request hands its events to a writer thread and waits until the transaction holding
+    them has committed, so "stored before 200" still holds; under load one commit serves many
+    requests. A failed commit fails every request in it (LINE then redelivers).
+    """
+
+    def __init__(self, engine, clock, max_batch: int = 64, timeout: float = 10.0):
+        import queue
+        import threading
+
+        self._engine = engine
+        self._clock = clock
+        self._max_batch = max_batch
+        self._timeout = timeout
+        self._queue: "queue.Queue[tuple[str, list[dict[str, Any]], Any]]" = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="inbox-writer", daemon=True)
+        self._thread.start()
+
+    def store(self, destination: str, events: list[dict[str, Any]]) -> int:
+        from concurrent.futures import Future
+
+        done: Future = Future()
+        self._queue.put((destination, events, done))
+        return done.result(timeout=self._timeout)
+
+    def _run(self) -> None:
+        import queue
+
+        while True:
+            batch = [self._queue.get()]
+            while len(batch) < self._max_batch:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                counts = self._commit(batch)
+            except Exception as exc:  # every waiting request answers 500; nothing half-stored
+                for _d, _e, done in batch:
+                    done.set_exception(exc)
+                continue
+            for (_d, _e, done), count in zip(batch, counts):
+                done.set_result(count)
+
+    def _commit(self, batch) -> list[int]:
+        from sqlalchemy.exc import DBAPIError
+
+        for attempt in (1, 2):
+            try:
+                counts = []
+                with self._engine.begin() as connection:
+                    now = self._clock.now()
+                    for destination, events, _done in batch:
+                        counts.append(store_events(connection, destination, events, now))
+                return counts
+            except DBAPIError as exc:
+                # A pooled connection the server closed (restart, idle timeout): once more on a
+                # fresh one, rather than a ping before every batch.
+                if attempt == 2 or not exc.connection_invalidated:
+                    raise
+        raise AssertionError("unreachable")

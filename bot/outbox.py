@@ -1,0 +1,134 @@
+"""Outgoing LINE messages, stored in the transaction of the change that caused them.
+
+The dispatcher in bot/ sends them. Anyone may enqueue (bot handlers, scheduler jobs); the
+messages are checked against LINE's limits here, so a bad message fails where it is made.
+"""
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime, timedelta
+from typing import Any, Sequence
+
+from sqlalchemy import Index, Integer, String, Text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from domain.base import Base
+from bot.inbox import Id
+from bot.line_limits import (
+    MAX_MULTICAST_RECIPIENTS,
+    check_messages,
+    check_recipients,
+)
+
+REPLY, PUSH, MULTICAST = "reply", "push", "multicast"
+PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+# LINE says a reply token lasts about a minute from the event; keep a margin for the round trip.
+REPLY_TOKEN_LIFETIME = timedelta(seconds=50)
+
+
+class OutboxMessage(Base):
+    __tablename__ = "outbox_messages"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    # The user for a reply or push; a reply falls back to a push to this user.
+    to_user: Mapped[str | None] = mapped_column(String(64))
+    recipients: Mapped[str | None] = mapped_column(Text)
+    reply_token: Mapped[str | None] = mapped_column(String(255))
+    reply_token_expires_at: Mapped[datetime | None]
+    messages: Mapped[str] = mapped_column(Text)
+    retry_key: Mapped[str] = mapped_column(String(36))
+    # Messages to one user go out in the order they were made.
+    order_key: Mapped[str] = mapped_column(String(80))
+    # Makes enqueueing idempotent for jobs that may run twice (reminders, deadlines).
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default=PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    available_at: Mapped[datetime]
+    lease_until: Mapped[datetime | None]
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_via: Mapped[str | None] = mapped_column(String(16))
+    line_request_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        Index("ix_outbox_messages_status_available", "status", "available_at"),
+        Index("ix_outbox_messages_order", "order_key", "id"),
+    )
+
+    @property
+    def message_list(self) -> list[dict[str, Any]]:
+        return json.loads(self.messages)
+
+    @property
+    def recipient_list(self) -> list[str]:
+        return json.loads(self.recipients or "[]")
+
+
+def _insert(session: Session, row: dict[str, Any]) -> bool:
+    row.setdefault("retry_key", str(uuid.uuid4()))
+    row.setdefault("status", PENDING)
+    row.setdefault("attempts", 0)
+    if row.get("dedupe_key") is None:
+        session.add(OutboxMessage(**row))
+        return True
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    result = session.execute(
+        insert(OutboxMessage).values(**row).on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(OutboxMessage.id))
+    return result.first() is not None
+
+
+def _dump(messages: Sequence[dict[str, Any]]) -> str:
+    check_messages(list(messages))
+    return json.dumps(list(messages), ensure_ascii=False, separators=(",", ":"))
+
+
+def enqueue_reply(session: Session, *, reply_token: str | None, user_id: str | None,
+                  messages: Sequence[dict[str, Any]], event_time: datetime, now: datetime,
+                  dedupe_key: str | None = None) -> bool:
+    """Answer an event: by reply while its token is fresh, else by push to the user."""
+    if not reply_token:
+        if not user_id:
+            raise ValueError("a reply needs a reply token or a user to push to")
+        return enqueue_push(session, user_id=user_id, messages=messages, now=now,
+                            dedupe_key=dedupe_key)
+    return _insert(session, {
+        "kind": REPLY, "to_user": user_id, "reply_token": reply_token,
+        "reply_token_expires_at": event_time + REPLY_TOKEN_LIFETIME,
+        "messages": _dump(messages), "order_key": f"user:{user_id or reply_token}"[:80],
+        "available_at": now, "created_at": now, "dedupe_key": dedupe_key,
+    })
+
+
+def enqueue_push(session: Session, *, user_id: str, messages: Sequence[dict[str, Any]],
+                 now: datetime, dedupe_key: str | None = None) -> bool:
+    check_recipients([user_id])
+    return _insert(session, {
+        "kind": PUSH, "to_user": user_id, "messages": _dump(messages),
+        "order_key": f"user:{user_id}", "available_at": now, "created_at": now,
+        "dedupe_key": dedupe_key,
+    })
+
+
+def enqueue_multicast(session: Session, *, user_ids: Sequence[str], messages: Sequence[dict[str, Any]],
+                      now: datetime, dedupe_key: str | None = None) -> int:
+    """Store one row per batch of at most 500 recipients; return how many rows were new."""
+    unique_ids = list(dict.fromkeys(user_ids))
+    check_recipients(unique_ids)
+    body = _dump(messages)
+    created = 0
+    for start in range(0, len(unique_ids), MAX_MULTICAST_RECIPIENTS):
+        batch = unique_ids[start:start + MAX_MULTICAST_RECIPIENTS]
+        batch_no = start // MAX_MULTICAST_RECIPIENTS
+        created += _insert(session, {
+            "kind": MULTICAST, "recipients": json.dumps(batch), "messages": body,
+            "order_key": f"multicast:{uuid.uuid4()}", "available_at": now, "created_at": now,
+            "dedupe_key": f"{dedupe_key}#{batch_no}" if dedupe_key else None,
+        })
+    return created

@@ -1,0 +1,21 @@
+"""`sasaeai db upgrade`: migrate the database named by DATABASE_URL."""
+from __future__ import annotations
+
+from cli.commands._common import setup
+
+
+def run_upgrade(args) -> int:
+    from migrations import upgrade
+
+    config = setup()
+    upgrade(config.database_url, args.revision)
+    print(f"database at revision {args.revision}")
+    return 0
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("db", help="database schema")
+    db_sub = parser.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    up = db_sub.add_parser("upgrade", help="apply migrations (Alembic)")
+    up.add_argument("revision", nargs="?", default="head")
+    up.set_defaults(func=run_upgrade)

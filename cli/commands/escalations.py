@@ -1,0 +1,38 @@
+"""`sasaeai escalations`: the city's lists — 資源開発 proposals by district and category, overdue cases."""
+from __future__ import annotations
+
+from cli.commands._common import unit_of_work
+
+
+def run_proposals(args) -> int:
+    from domain.categories import label
+    from domain.escalation import proposals_by_district_and_category
+
+    with unit_of_work() as session:
+        groups = proposals_by_district_and_category(session)
+        if not groups:
+            print("資源開発の提案はありません")
+        for district, category, items in groups:
+            print(f"■ {district.name}・{label(category)}（{len(items)}件）")
+            for item in items:
+                print(f"  - {item.raised_at:%Y-%m-%d} {item.text}")
+    return 0
+
+
+def run_overdue(args) -> int:
+    from domain.escalation import overdue_cases
+
+    with unit_of_work() as session:
+        cases = overdue_cases(session)
+        if not cases:
+            print("期限を過ぎた相談はありません")
+        for case in cases:
+            print(f"{case.id}\t{case.area.name}\t{case.reason}\t{case.urgency}\tdue {case.resolve_due_at:%Y-%m-%d %H:%M}Z")
+    return 0
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("escalations", help="coordinators' cases: proposals and overdue lists")
+    sub = parser.add_subparsers(dest="escalations_command", metavar="ACTION", required=True)
+    sub.add_parser("proposals", help="資源開発 proposals for the 第1層 協議体").set_defaults(func=run_proposals)
+    sub.add_parser("overdue", help="cases past their resolution deadline").set_defaults(func=run_overdue)

@@ -1,0 +1,180 @@
+"""Asking volunteers and the first acceptance that wins.
+
+    tentative ──▶ accepted ──▶ done
+        │             └──────▶ withdrawn
+        ├──▶ declined
+        └──▶ expired   (someone else accepted first, or the need closed)
+
+The database has the last word on "first": a partial unique index allows one accepted (or
+done) match per need, so two volunteers pressing 引き受ける at once cannot both win, even in
+two processes on PostgreSQL.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Iterable
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from domain.categories import requires_approval
+from domain.models import (
+    ACCEPTED, ASKING, DECLINED, DONE, ESCALATED, EXPIRED, MATCHED, RECEIVED, RESOLVED, SUGGESTED,
+    TENTATIVE, WITHDRAWN, Match, Need, Person,
+)
+from domain.needs import move
+
+MATCH_TRANSITIONS: dict[str, frozenset[str]] = {
+    TENTATIVE: frozenset({ACCEPTED, DECLINED, EXPIRED}),
+    ACCEPTED: frozenset({DONE, WITHDRAWN}),
+    DECLINED: frozenset(),
+    EXPIRED: frozenset(),
+    DONE: frozenset(),
+    WITHDRAWN: frozenset(),
+}
+
+
+class IllegalMatchTransition(ValueError):
+    pass
+
+
+class NotApprovable(ValueError):
+    pass
+
+
+def _move_match(match: Match, to_status: str, now: datetime) -> None:
+    if to_status not in MATCH_TRANSITIONS[match.status]:
+        raise IllegalMatchTransition(f"match {match.id}: {match.status} → {to_status}")
+    match.status = to_status
+    match.updated_at = now
+
+
+def ask_volunteers(session: Session, need: Need, volunteer_ids: Iterable[int], now: datetime,
+                   offer_ids: dict[int, int] | None = None) -> list[Match]:
+    """Create tentative matches (skipping volunteers already asked) and mark them as asked.
+
+    The need moves to `asking` when it is not there already. Returns the new matches; the bot
+    sends each volunteer a request card (category, area, time — never name or address).
+    """
+    ids = [v for v in dict.fromkeys(volunteer_ids) if v != need.person_id]
+    already = set(session.scalars(select(Match.volunteer_id).where(Match.need_id == need.id)))
+    created = []
+    for volunteer_id in ids:
+        if volunteer_id in already:
+            continue
+        match = Match(need_id=need.id, volunteer_id=volunteer_id,
+                      offer_id=(offer_ids or {}).get(volunteer_id), status=TENTATIVE,
+                      requires_approval=requires_approval(need.category), asked_at=now,
+                      updated_at=now)
+        session.add(match)
+        created.append(match)
+    if created:
+        session.execute(update(Person).where(Person.id.in_([m.volunteer_id for m in created]))
+                        .values(last_asked_at=now))
+        if need.status in (RECEIVED, SUGGESTED, ESCALATED, MATCHED):
+            move(need, ASKING, now, note=f"{len(created)}人に依頼")
+    session.flush()
+    return created
+
+
+@dataclass(frozen=True)
+class AcceptResult:
+    won: bool
+    match: Match
+    reason: str = ""   # why not: taken, closed, not_tentative
+
+
+def accept_match(session: Session, match_id: int, now: datetime) -> AcceptResult:
+    """引き受ける. The first acceptance wins; later ones get won=False, reason "taken".
+
+    Call inside the caller's transaction; the need moves to `matched` and the other tentative
+    matches expire in that same transaction.
+    """
+    need_id = session.scalar(select(Match.need_id).where(Match.id == match_id))
+    if need_id is None:
+        raise LookupError(f"no match {match_id}")
+    # Lock the need first: every acceptance for one need queues here, in one order (no deadlock).
+    need = session.get(Need, need_id, with_for_update=_lock(session), populate_existing=True)
+    match = session.get(Match, match_id, with_for_update=_lock(session), populate_existing=True)
+    if match.status != TENTATIVE:
+        return AcceptResult(match.status == ACCEPTED, match, "not_tentative")
+    if need.status not in (ASKING, ESCALATED, SUGGESTED, RECEIVED):
+        _move_match(match, EXPIRED, now)
+        return AcceptResult(False, match, "closed" if need.status != MATCHED else "taken")
+    try:
+        with session.begin_nested():
+            session.execute(update(Match).where(Match.id == match.id, Match.status == TENTATIVE)
+                            .values(status=ACCEPTED, responded_at=now, updated_at=now))
+    except IntegrityError:
+        session.refresh(match)
+        _move_match(match, EXPIRED, now)
+        return AcceptResult(False, match, "taken")
+    session.refresh(match)
+    if need.status != ASKING and need.status != ESCALATED:
+        move(need, ASKING, now)
+    move(need, MATCHED, now, note=f"match {match.id}")
+    session.execute(update(Match).where(Match.need_id == need.id, Match.status == TENTATIVE)
+                    .values(status=EXPIRED, updated_at=now))
+    session.flush()
+    return AcceptResult(True, match)
+
+
+def _lock(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def decline_match(session: Session, match: Match, now: datetime) -> None:
+    """今回は見送る."""
+    _move_match(match, DECLINED, now)
+    match.responded_at = now
+    session.flush()
+
+
+def nobody_left(session: Session, need: Need) -> bool:
+    """True when every volunteer asked for the need has declined or expired (→ escalate)."""
+    statuses = set(session.scalars(select(Match.status).where(Match.need_id == need.id)))
+    return not statuses & {TENTATIVE, ACCEPTED, DONE}
+
+
+def approve_match(session: Session, match: Match, coordinator: Person, now: datetime) -> None:
+    """The coordinator's approval for categories that enter the home; releases the contact."""
+    if match.status != ACCEPTED:
+        raise NotApprovable(f"match {match.id} is {match.status}, not accepted")
+    match.approved_at = now
+    match.approved_by_id = coordinator.id
+    match.updated_at = now
+    session.flush()
+
+
+def complete_match(session: Session, match: Match, now: datetime, by: Person | None = None) -> None:
+    """終わりました: the match is done and the need resolved."""
+    _move_match(match, DONE, now)
+    match.done_at = now
+    need = session.get(Need, match.need_id)
+    if need.status == MATCHED:
+        move(need, RESOLVED, now, by=by, note=f"match {match.id} done")
+    session.flush()
+
+
+def withdraw_match(session: Session, match: Match, now: datetime, by: Person | None = None) -> None:
+    """An accepted volunteer cannot go after all: the need goes to the coordinator."""
+    _move_match(match, WITHDRAWN, now)
+    need = session.get(Need, match.need_id)
+    if need.status == MATCHED:
+        move(need, ESCALATED, now, by=by, note="担い手が辞退")
+    session.flush()
+
+
+def accepted_match(session: Session, need_id: int) -> Match | None:
+    return session.scalar(select(Match).where(Match.need_id == need_id,
+                                              Match.status.in_((ACCEPTED, DONE))))
+
+
+def expire_tentative(session: Session, need: Need, now: datetime) -> int:
+    """Close the open requests of a need (deadline passed, or the need was closed)."""
+    result = session.execute(update(Match).where(Match.need_id == need.id,
+                                                 Match.status == TENTATIVE)
+                             .values(status=EXPIRED, updated_at=now))
+    return result.rowcount or 0

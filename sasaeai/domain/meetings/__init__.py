@@ -1,9 +1,0 @@
-"""Council (協議体) meetings: the tables (models), recurrence rules, and the rules (core).
-
-Importing this package registers every meetings table on Base.metadata (db.load_all_models).
-"""
-from __future__ import annotations
-
-from sasaeai.domain.meetings.core import *  # noqa: F401,F403
-from sasaeai.domain.meetings.models import *  # noqa: F401,F403
-from sasaeai.domain.meetings.recurrence import Rule, RuleError, parse_rule  # noqa: F401

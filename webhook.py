@@ -1,0 +1,127 @@
+"""The composition root: the Flask app factory, the LINE webhook route, and the services.
+
+The route verifies the signature, stores the events and answers 200; workers do the rest.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+import structlog
+from flask import Flask, jsonify, request
+from linebot.v3 import SignatureValidator
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from bot import inbox
+from bot.dispatcher import Dispatcher
+from bot.handlers import BotSettings, make_handler, make_parked_hook
+from bot.line_api import LineApi
+from bot.worker import EventWorker
+from domain.clock import Clock, SystemClock
+from domain.settings import Config
+from domain.db import make_engine, make_session_factory
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class Services:
+    """Everything a process needs, built once from the configuration."""
+
+    config: Config
+    engine: Engine
+    sessions: sessionmaker[Session]
+    clock: Clock
+    _line_api: LineApi | None = field(default=None, repr=False)
+
+    @classmethod
+    def build(cls, config: Config, clock: Clock | None = None, engine: Engine | None = None) -> "Services":
+        engine = engine or make_engine(config.database_url)
+        return cls(config, engine, make_session_factory(engine), clock or SystemClock())
+
+    @property
+    def line_api(self) -> LineApi:
+        if self._line_api is None:
+            self._line_api = LineApi(self.config.line_api_base_url, self.config.line_channel_access_token,
+                                     timeout=self.config.line_request_timeout)
+        return self._line_api
+
+    @property
+    def bot_settings(self) -> BotSettings:
+        return BotSettings(console_url=self.config.console_url or None, deadline_policy=self.config.deadline_policy(),
+                           profile_lookup=self.line_api.profile_name)
+
+    def event_worker(self) -> EventWorker:
+        settings = self.bot_settings
+        return EventWorker(self.sessions, self.clock, make_handler(settings),
+                           max_attempts=self.config.event_max_attempts,
+                           on_parked=make_parked_hook(settings))
+
+    def dispatcher(self) -> Dispatcher:
+        return Dispatcher(self.sessions, self.line_api, self.clock,
+                          max_attempts=self.config.outbox_max_attempts)
+
+    def start_background(self, stop: threading.Event) -> list[threading.Thread]:
+        """Run the event worker and the outbox dispatcher as threads (demo, single process)."""
+        threads = [
+            threading.Thread(target=self.event_worker().run_forever, args=(stop,), name="event-worker", daemon=True),
+            threading.Thread(target=self.dispatcher().run_forever, args=(stop,), name="dispatcher", daemon=True),
+        ]
+        for thread in threads:
+            thread.start()
+        return threads
+
+
+def create_app(config: Config | None = None, services: Services | None = None) -> Flask:
+    """Build the web app: the LINE webhook and the health check."""
+    config = config or (services.config if services else Config.from_env())
+    services = services or Services.build(config)
+    if not config.line_channel_secret:
+        raise RuntimeError("LINE_CHANNEL_SECRET is not set: the webhook cannot verify LINE's signature")
+
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = config.max_webhook_bytes
+    app.extensions["sasaeai"] = services
+    validator = SignatureValidator(config.line_channel_secret)
+    writer = inbox.GroupCommit(services.engine, services.clock)
+
+    def problem(status: int, reason: str):
+        return jsonify({"message": reason}), status
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(_exc):
+        return problem(413, f"body over {config.max_webhook_bytes} bytes")
+
+    @app.post("/callback")
+    def callback():
+        signature = request.headers.get("X-Line-Signature")
+        if not signature:
+            return problem(400, "missing X-Line-Signature")
+        if request.content_length is not None and request.content_length > config.max_webhook_bytes:
+            return problem(413, f"body over {config.max_webhook_bytes} bytes")
+        raw = request.get_data(cache=False)
+        if not validator.validate(raw.decode("utf-8", "replace"), signature):
+            log.warning("webhook.bad_signature", size=len(raw))
+            return problem(400, "invalid X-Line-Signature")
+        try:
+            destination, events = inbox.parse_webhook_body(raw)
+        except inbox.WebhookBodyError as exc:
+            log.warning("webhook.bad_body", reason=str(exc))
+            return problem(400, str(exc))
+        stored = writer.store(destination, events)
+        log.info("webhook.stored", received=len(events), stored=stored)
+        return problem(200, "OK")
+
+    @app.get("/healthz")
+    def healthz():
+        try:
+            with services.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception as exc:  # the point of the check is to say so, not to crash
+            log.error("healthz.database_down", error=type(exc).__name__)
+            return jsonify({"status": "error", "database": "unreachable"}), 503
+        return jsonify({"status": "ok", "database": "ok"})
+
+    return app
