@@ -488,10 +488,6 @@ class Tally:
         return sum(len(v) for v in self.by_choice.values()) + len(self.unanswered) + len(self.unreachable)
 
 
-def reachable(person: Person) -> bool:
-    return bool(person.line_user_id) and person.active and person.unfollowed_at is None
-
-
 def display_name(person: Person) -> str:
     return person.display_name or f"委員{person.id}"
 
@@ -508,7 +504,7 @@ def tally(session: Session, meeting: Meeting) -> Tally:
         answer = answers.get(person.id)
         if answer is not None:
             result.by_choice.setdefault(answer.choice, []).append(line)
-        elif reachable(person):
+        elif person.reachable:
             result.unanswered.append(line)
         else:
             result.unreachable.append(line)
