@@ -50,8 +50,11 @@ class Services:
 
     @property
     def bot_settings(self) -> BotSettings:
+        from bot.richmenu import link_for_roles
+
         return BotSettings(console_url=self.config.console_url or None, deadline_policy=self.config.deadline_policy(),
-                           profile_lookup=self.line_api.profile_name)
+                           profile_lookup=self.line_api.profile_name,
+                           role_menu=lambda user_id, roles: link_for_roles(self.line_api, user_id, roles))
 
     def console_deps(self):
         """What the console needs: sessions, clock, LINE Login settings and the case notifier."""

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from bot import coordinator as coordinator_bot
 from bot import escalation as escalation_bot
 from bot import meetings as meeting_bot
-from bot import notify, postbacks
+from bot import notify, postbacks, richmenu
 from domain.clock import TOKYO
 from domain import areas as area_rules
 from domain import escalation as esc_rules
@@ -651,6 +651,7 @@ def on_offer_register(turn: Turn, inp: Input) -> str:
         offer_rules.register_offer(turn.session, person=turn.person, categories=offer["categories"],
                                    area_ids=offer["areas"], slots=slots, has_car=offer["car"], now=turn.now)
     people.grant_role(turn.session, turn.person, VOLUNTEER_ROLE, turn.now)
+    richmenu.relink(getattr(turn.ctx, "settings", None), turn.person.line_user_id, turn.person.roles)
     return show_menu(turn, lead=VOLUNTEER["registered"])
 
 
