@@ -29,7 +29,7 @@ from domain.base import Base
 from domain.labels import area_label
 from domain.models import (
     CITY, COORDINATOR, DISTRICT, RESOURCE_ACTIVE, RESOURCE_CANDIDATE, VOLUNTEER, Area, Id, Match, Need, Offer,
-    OfferArea, Person, PersonRole, Resource, ResourceArea,
+    OfferArea, OfferCategory, Person, PersonRole, Resource, ResourceArea, ResourceCategory,
 )
 from domain.scope import Scope, scope_of
 
@@ -266,10 +266,45 @@ def connect_resource(session: Session, escalation_id: int, coordinator: Person, 
 
 
 # -- lists -----------------------------------------------------------------------------------------
+# Each list reads its page of ids first (one indexed query), then the rows of that page in a
+# few batched queries: no query per row, whatever the size of the city.
+
+# The needs list is ordered by arrival; the index is declared here, with the list that needs it.
+Index("ix_needs_created_at", Need.__table__.c.created_at)
+
+
 def deadline_expr():
     """The deadline that counts now: acknowledge-by while open, resolve-by afterwards."""
     return sql_case((esc.Escalation.status == esc.OPEN, esc.Escalation.ack_due_at),
                     else_=esc.Escalation.resolve_due_at)
+
+
+class AreaLabels:
+    """「安積地区 荒井」 for every area, read once per session (areas rarely change; a request is short)."""
+
+    def __init__(self, session: Session):
+        rows = {r.id: r for r in session.execute(select(Area.id, Area.name, Area.layer, Area.parent_id))}
+        self._labels: dict[int, str] = {}
+        self._names = {i: r.name for i, r in rows.items()}
+        for area_id, row in rows.items():
+            parent = rows.get(row.parent_id) if row.parent_id is not None else None
+            if row.layer not in (DISTRICT, CITY) and parent is not None and parent.layer == DISTRICT:
+                self._labels[area_id] = f"{parent.name} {row.name}"
+            else:
+                self._labels[area_id] = row.name
+
+    def __call__(self, area_id: int | None) -> str:
+        return self._labels.get(area_id, "—") if area_id is not None else "—"
+
+    def name(self, area_id: int | None) -> str:
+        return self._names.get(area_id, "—") if area_id is not None else "—"
+
+
+def area_labels(session: Session) -> AreaLabels:
+    labels = session.info.get("area_labels")
+    if labels is None:
+        labels = session.info["area_labels"] = AreaLabels(session)
+    return labels
 
 
 @dataclass
@@ -307,43 +342,46 @@ class Page:
     pages: int
 
 
-def _page(stmt, count_stmt, session: Session, page: int, size: int = PAGE_SIZE) -> tuple[list, int, int, int]:
-    total = session.scalar(count_stmt) or 0
+def _bounds(total: int, page: int, size: int = PAGE_SIZE) -> tuple[int, int]:
     pages = max((total + size - 1) // size, 1)
-    page = min(max(page, 1), pages)
-    rows = list(session.execute(stmt.limit(size).offset((page - 1) * size)))
-    return rows, total, page, pages
+    return min(max(page, 1), pages), pages
 
 
-def _case_rows(session: Session, rows, now: datetime) -> list[CaseRow]:
+def _case_rows(session: Session, ids: list[int], now: datetime) -> list[CaseRow]:
+    """The rows of these cases, in the order of the ids."""
+    if not ids:
+        return []
+    owner = aliased(Person)
+    deadline = deadline_expr().label("deadline")
+    found = {r.id: r for r in session.execute(
+        select(esc.Escalation.id, esc.Escalation.status, esc.Escalation.urgency, esc.Escalation.reason,
+               esc.Escalation.area_id.label("district_id"), esc.Escalation.created_at, deadline,
+               Need.category, Need.area_id, Need.words, owner.display_name.label("owner"))
+        .join(Need, Need.id == esc.Escalation.need_id)
+        .outerjoin(owner, owner.id == esc.Escalation.owner_id)
+        .where(esc.Escalation.id.in_(ids)))}
+    labels = area_labels(session)
     out = []
-    for case, need, district, owner_name, deadline in rows:
+    for case_id in ids:
+        r = found.get(case_id)
+        if r is None:
+            continue
         out.append(CaseRow(
-            id=case.id, status=case.status, urgency=case.urgency, reason=case.reason,
-            category=need.category, area_id=need.area_id, district=district, words=need.words or "",
-            created_at=case.created_at, deadline=deadline, owner=owner_name or "",
-            overdue=case.status in esc.ACTIVE_STATUSES and deadline is not None and deadline < now))
+            id=r.id, status=r.status, urgency=r.urgency, reason=r.reason, category=r.category, area_id=r.area_id,
+            district=labels.name(r.district_id), words=r.words or "", created_at=r.created_at, deadline=r.deadline,
+            owner=r.owner or "",
+            overdue=r.status in esc.ACTIVE_STATUSES and r.deadline is not None and r.deadline < now))
     return out
 
 
-def _case_select(scope: Scope):
-    owner = aliased(Person)
-    deadline = deadline_expr().label("deadline")
-    stmt = (select(esc.Escalation, Need, Area.name, owner.display_name, deadline)
-            .join(Need, Need.id == esc.Escalation.need_id)
-            .join(Area, Area.id == esc.Escalation.area_id)
-            .outerjoin(owner, owner.id == esc.Escalation.owner_id)
-            .where(scope.where(esc.Escalation.area_id)))
-    return stmt
-
-
-def my_open_cases(session: Session, scope: Scope, person: Person, now: datetime, limit: int = 100) -> list[CaseRow]:
+def my_open_cases(session: Session, scope: Scope, person: Person, now: datetime, limit: int = PAGE_SIZE) -> list[CaseRow]:
     """The home page: active cases that are mine or nobody's yet, by deadline (overdue first)."""
-    stmt = (_case_select(scope)
-            .where(esc.Escalation.status.in_(esc.ACTIVE_STATUSES),
-                   or_(esc.Escalation.owner_id == person.id, esc.Escalation.owner_id.is_(None)))
-            .order_by(deadline_expr(), esc.Escalation.id).limit(limit))
-    return _case_rows(session, session.execute(stmt), now)
+    ids = list(session.scalars(
+        select(esc.Escalation.id)
+        .where(scope.where(esc.Escalation.area_id), esc.Escalation.status.in_(esc.ACTIVE_STATUSES),
+               or_(esc.Escalation.owner_id == person.id, esc.Escalation.owner_id.is_(None)))
+        .order_by(deadline_expr(), esc.Escalation.id).limit(limit)))
+    return _case_rows(session, ids, now)
 
 
 def _like(value: str) -> str:
@@ -363,15 +401,24 @@ def list_cases(session: Session, scope: Scope, filters: CaseFilters, now: dateti
         conditions.append(esc.Escalation.urgency == filters.urgency)
     if filters.overdue:
         conditions.append(and_(esc.Escalation.status.in_(esc.ACTIVE_STATUSES), deadline_expr() < now))
+    need_conditions = []
     if filters.category:
-        conditions.append(Need.category == filters.category)
+        need_conditions.append(Need.category == filters.category)
     if filters.text.strip():
-        conditions.append(Need.words.like(_like(filters.text.strip()[:100]), escape="\\"))
-    stmt = _case_select(scope).where(*conditions).order_by(deadline_expr(), esc.Escalation.id)
-    count = (select(func.count()).select_from(esc.Escalation).join(Need, Need.id == esc.Escalation.need_id)
-             .where(*conditions))
-    rows, total, page, pages = _page(stmt, count, session, filters.page)
-    return Page(_case_rows(session, rows, now), total, page, pages)
+        need_conditions.append(Need.words.like(_like(filters.text.strip()[:100]), escape="\\"))
+
+    def restricted(stmt):
+        stmt = stmt.where(*conditions)
+        if need_conditions:
+            stmt = stmt.join(Need, Need.id == esc.Escalation.need_id).where(*need_conditions)
+        return stmt
+
+    total = session.scalar(restricted(select(func.count()).select_from(esc.Escalation))) or 0
+    page, pages = _bounds(total, filters.page)
+    ids = list(session.scalars(restricted(select(esc.Escalation.id))
+                               .order_by(deadline_expr(), esc.Escalation.id)
+                               .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
+    return Page(_case_rows(session, ids, now), total, page, pages)
 
 
 @dataclass
@@ -395,15 +442,21 @@ def list_needs(session: Session, scope: Scope, now: datetime, *, status: str | N
         conditions.append(Need.category == category)
     if text.strip():
         conditions.append(Need.words.like(_like(text.strip()[:100]), escape="\\"))
-    active_case = (select(esc.Escalation.id).where(esc.Escalation.need_id == Need.id)
-                   .order_by(esc.Escalation.id.desc()).limit(1).correlate(Need).scalar_subquery())
-    stmt = select(Need, active_case).where(*conditions).order_by(Need.created_at.desc(), Need.id.desc())
-    count = select(func.count()).select_from(Need).where(*conditions)
-    rows, total, page, pages = _page(stmt, count, session, page)
-    out = []
-    for need, case_id in rows:
-        out.append(NeedRow(need.id, need.status, need.category, need.urgency, area_label(session, need.area_id),
-                           need.words or "", need.created_at, case_id))
+    total = session.scalar(select(func.count()).select_from(Need).where(*conditions)) or 0
+    page, pages = _bounds(total, page)
+    rows = list(session.execute(
+        select(Need.id, Need.status, Need.category, Need.urgency, Need.area_id, Need.words, Need.created_at)
+        .where(*conditions).order_by(Need.created_at.desc(), Need.id.desc())
+        .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
+    case_of: dict[int, int] = {}
+    if rows:
+        for need_id, case_id in session.execute(
+                select(esc.Escalation.need_id, esc.Escalation.id)
+                .where(esc.Escalation.need_id.in_([r.id for r in rows])).order_by(esc.Escalation.id)):
+            case_of[need_id] = case_id  # the latest case of the need
+    labels = area_labels(session)
+    out = [NeedRow(r.id, r.status, r.category, r.urgency, labels(r.area_id), r.words or "", r.created_at,
+                   case_of.get(r.id)) for r in rows]
     return Page(out, total, page, pages)
 
 
@@ -423,17 +476,27 @@ def list_volunteers(session: Session, scope: Scope, *, page: int = 1) -> Page:
     offers_here = exists(select(OfferArea.offer_id).join(Offer, Offer.id == OfferArea.offer_id)
                          .where(Offer.person_id == Person.id, scope.where(OfferArea.area_id)))
     conditions = [PersonRole.role == VOLUNTEER, or_(scope.where(Person.area_id), offers_here)]
-    stmt = (select(Person, PersonRole.granted_at).join(PersonRole, PersonRole.person_id == Person.id)
-            .where(*conditions).order_by(Person.display_name, Person.id))
-    count = select(func.count()).select_from(Person).join(PersonRole, PersonRole.person_id == Person.id) \
-        .where(*conditions)
-    rows, total, page, pages = _page(stmt, count, session, page)
-    out = []
-    for person, granted in rows:
-        offers = list(session.scalars(select(Offer).where(Offer.person_id == person.id)))
-        categories = sorted({c for o in offers for c in o.categories})
-        out.append(VolunteerRow(person.id, person.display_name or "", area_label(session, person.area_id),
-                                categories, bool(offers) and all(o.paused for o in offers), granted, person.phone))
+    total = session.scalar(select(func.count()).select_from(Person)
+                           .join(PersonRole, PersonRole.person_id == Person.id).where(*conditions)) or 0
+    page, pages = _bounds(total, page)
+    rows = list(session.execute(
+        select(Person.id, Person.display_name, Person.area_id, Person.phone, PersonRole.granted_at)
+        .join(PersonRole, PersonRole.person_id == Person.id).where(*conditions)
+        .order_by(Person.display_name, Person.id).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
+    categories: dict[int, set[str]] = {}
+    paused: dict[int, list[bool]] = {}
+    if rows:
+        ids = [r.id for r in rows]
+        for person_id, is_paused in session.execute(select(Offer.person_id, Offer.paused)
+                                                    .where(Offer.person_id.in_(ids))):
+            paused.setdefault(person_id, []).append(is_paused)
+        for person_id, code in session.execute(
+                select(Offer.person_id, OfferCategory.category).join(OfferCategory, OfferCategory.offer_id == Offer.id)
+                .where(Offer.person_id.in_(ids))):
+            categories.setdefault(person_id, set()).add(code)
+    labels = area_labels(session)
+    out = [VolunteerRow(r.id, r.display_name or "", labels(r.area_id), sorted(categories.get(r.id, ())),
+                        bool(paused.get(r.id)) and all(paused[r.id]), r.granted_at, r.phone) for r in rows]
     return Page(out, total, page, pages)
 
 
@@ -456,23 +519,32 @@ def list_resources(session: Session, scope: Scope, *, status: str | None = None,
     serves = exists(select(ResourceArea.resource_id).where(
         ResourceArea.resource_id == Resource.id,
         or_(scope.where(ResourceArea.area_id), ResourceArea.area_id.in_(city_ids))))
-    conditions = [serves]
-    if status:
-        conditions.append(Resource.status == status)
-    else:
-        conditions.append(Resource.status.in_((RESOURCE_ACTIVE, RESOURCE_CANDIDATE)))
+    conditions = [Resource.status == status if status else
+                  Resource.status.in_((RESOURCE_ACTIVE, RESOURCE_CANDIDATE))]
+    if not scope.city_wide:
+        conditions.append(serves)
     if text.strip():
         conditions.append(Resource.name.like(_like(text.strip()[:100]), escape="\\"))
-    stmt = select(Resource).where(*conditions).order_by(Resource.status.desc(), Resource.kana, Resource.id)
-    count = select(func.count()).select_from(Resource).where(*conditions)
-    rows, total, page, pages = _page(stmt, count, session, page)
-    out = []
-    for (resource,) in rows:
-        area_names = list(session.scalars(select(Area.name).join(ResourceArea, ResourceArea.area_id == Area.id)
-                                          .where(ResourceArea.resource_id == resource.id).order_by(Area.code)
-                                          .limit(4)))
-        out.append(ResourceRow(resource.id, resource.name, resource.kind, resource.status, area_names,
-                               resource.categories, resource.phone, resource.venue or resource.address))
+    total = session.scalar(select(func.count()).select_from(Resource).where(*conditions)) or 0
+    page, pages = _bounds(total, page)
+    rows = list(session.execute(
+        select(Resource.id, Resource.name, Resource.kind, Resource.status, Resource.phone, Resource.venue,
+               Resource.address)
+        .where(*conditions).order_by(Resource.status.desc(), Resource.kana, Resource.id)
+        .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
+    areas: dict[int, list[str]] = {}
+    categories: dict[int, list[str]] = {}
+    if rows:
+        ids = [r.id for r in rows]
+        labels = area_labels(session)
+        for resource_id, area_id in session.execute(select(ResourceArea.resource_id, ResourceArea.area_id)
+                                                    .where(ResourceArea.resource_id.in_(ids))):
+            areas.setdefault(resource_id, []).append(labels.name(area_id))
+        for resource_id, code in session.execute(select(ResourceCategory.resource_id, ResourceCategory.category)
+                                                 .where(ResourceCategory.resource_id.in_(ids))):
+            categories.setdefault(resource_id, []).append(code)
+    out = [ResourceRow(r.id, r.name, r.kind, r.status, sorted(areas.get(r.id, []))[:4], categories.get(r.id, []),
+                       r.phone, r.venue or r.address) for r in rows]
     return Page(out, total, page, pages)
 
 
