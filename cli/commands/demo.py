@@ -33,11 +33,13 @@ def load_demo_data(services) -> str:
 
 
 def demo_side_users(sim) -> dict[str, str]:
-    """The demo's volunteer (鈴木 博, 買い物 in 安積地区) and 安積地区's coordinator, as simulator
-    users with the LINE ids the demo data gave them, so their side can be watched too."""
+    """The demo's volunteer (鈴木 博, 買い物 in 安積地区), 安積地区's coordinator and the city's, as
+    simulator users with the LINE ids the demo data gave them, so their side can be watched (and
+    the coordinators can log in to the console through the simulator's LINE Login)."""
     from domain.demo_data import demo_line_user_id
 
-    users = {"volunteer": ("vol-02", "担い手 鈴木 博"), "coordinator": ("coord-asaka", "安積地区 コーディネーター")}
+    users = {"volunteer": ("vol-02", "担い手 鈴木 博"), "coordinator": ("coord-asaka", "安積地区 コーディネーター"),
+             "city": ("coord-city", "市 コーディネーター")}
     known = {u["userId"] for u in sim.users()}
     for key, name in users.values():
         if demo_line_user_id(key) not in known:
@@ -50,6 +52,7 @@ def link_demo_menus(services, side: dict[str, str]) -> None:
     from bot.richmenu import link_for_roles
 
     link_for_roles(services.line_api, side["coordinator"], {"coordinator"})
+    link_for_roles(services.line_api, side["city"], {"coordinator"})
     link_for_roles(services.line_api, side["volunteer"], {"volunteer"})
 
 
