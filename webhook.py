@@ -54,8 +54,33 @@ class Services:
 
     @property
     def bot_settings(self) -> BotSettings:
+        from bot.richmenu import link_for_roles
+
         return BotSettings(console_url=self.config.console_url or None, deadline_policy=self.config.deadline_policy(),
-                           profile_lookup=self.line_api.profile_name)
+                           profile_lookup=self.line_api.profile_name,
+                           role_menu=lambda user_id, roles: link_for_roles(self.line_api, user_id, roles))
+
+    def console_deps(self):
+        """What the console needs: sessions, clock, LINE Login settings and the case notifier."""
+        import hashlib
+        import hmac
+        from datetime import timedelta
+
+        from bot.case_notifier import OutboxCaseNotifier
+        from console import ConsoleDeps, ConsoleSettings
+
+        c = self.config
+        # Without SASAEAI_SECRET_KEY the cookie key is derived from the channel secret: stable
+        # across processes and restarts, and as secret as what it is derived from.
+        secret_key = c.secret_key or hmac.new(c.line_channel_secret.encode(), b"sasaeai console session",
+                                              hashlib.sha256).hexdigest()
+        settings = ConsoleSettings(
+            login_channel_id=c.line_login_channel_id, login_channel_secret=c.line_login_channel_secret,
+            authorize_url=c.line_login_authorize_url,
+            token_url=c.line_api_base_url.rstrip("/") + "/oauth2/v2.1/token",
+            secret_key=secret_key, public_url=c.console_url or None,
+            idle=timedelta(minutes=c.console_idle_minutes), http_timeout=c.line_request_timeout)
+        return ConsoleDeps(self.sessions, self.clock, OutboxCaseNotifier(c.console_url or None), settings)
 
     def event_worker(self) -> EventWorker:
         settings = self.bot_settings
@@ -91,7 +116,7 @@ class Services:
 
 
 def create_app(config: Config | None = None, services: Services | None = None) -> Flask:
-    """Build the web app: the LINE webhook and the health check."""
+    """Build the web app: the LINE webhook, the health check and the console (/console)."""
     config = config or (services.config if services else Config.from_env())
     services = services or Services.build(config)
     if not config.line_channel_secret:
@@ -140,4 +165,7 @@ def create_app(config: Config | None = None, services: Services | None = None) -
             return jsonify({"status": "error", "database": "unreachable"}), 503
         return jsonify({"status": "ok", "database": "ok"})
 
+    import console
+
+    console.init_app(app, services.console_deps())
     return app

@@ -17,9 +17,10 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot import coordinator as coordinator_bot
 from bot import escalation as escalation_bot
 from bot import meetings as meeting_bot
-from bot import notify, postbacks
+from bot import notify, postbacks, richmenu
 from domain.clock import TOKYO
 from domain import areas as area_rules
 from domain import escalation as esc_rules
@@ -650,6 +651,7 @@ def on_offer_register(turn: Turn, inp: Input) -> str:
         offer_rules.register_offer(turn.session, person=turn.person, categories=offer["categories"],
                                    area_ids=offer["areas"], slots=slots, has_car=offer["car"], now=turn.now)
     people.grant_role(turn.session, turn.person, VOLUNTEER_ROLE, turn.now)
+    richmenu.relink(getattr(turn.ctx, "settings", None), turn.person.line_user_id, turn.person.roles)
     return show_menu(turn, lead=VOLUNTEER["registered"])
 
 
@@ -765,11 +767,15 @@ TABLE: dict[str, dict[str, Handler]] = {
     OFFER_CONFIRM: {"pb:oreg": on_offer_register},
     escalation_bot.ESC_NOTE: {"text": escalation_bot.on_note_text},
     escalation_bot.ESC_PROPOSAL: {"text": escalation_bot.on_proposal_text},
+    escalation_bot.ESC_MESSAGE: {"text": escalation_bot.on_message_text},
 }
 
 
 def on_idle_text(turn: Turn, inp: Input) -> str:
-    """Free text outside a dialogue is taken as a new 困りごと, once consent and area are known."""
+    """Free text outside a dialogue is taken as a new 困りごと, once consent and area are known
+    (unless a coordinator is waiting for this resident's answer: then it goes to them)."""
+    if escalation_bot.relay_answer(turn, inp):
+        return IDLE
     if needs_consent(turn):
         return CONSENT
     if turn.person.area_id is None:
@@ -813,6 +819,8 @@ def step(turn: Turn, state: str, inp: Input) -> str:
         if command is not None:
             return command(turn, inp)
         if meeting_bot.handle_text(turn.ctx, inp.text) is not None:  # 「会議の予定」, an opinion
+            return state
+        if coordinator_bot.handle_text(turn.ctx, turn.person, inp.text) is not None:  # 「相談の一覧」
             return state
     handler = TABLE.get(state, {}).get(inp.key) or GLOBAL.get(inp.key)
     if handler is None and inp.kind == "text":

@@ -29,6 +29,7 @@ log = structlog.get_logger(__name__)
 
 ESC_NOTE = "esc.note"
 ESC_PROPOSAL = "esc.proposal"
+ESC_MESSAGE = "esc.message"
 IDLE = "idle"
 
 
@@ -56,11 +57,12 @@ def escalate_need(ctx: Any, session: Session, need: Need, reason: str) -> esc_ru
 
 def notify_coordinators(ctx: Any, session: Session, escalation: esc_rules.Escalation,
                         people: list[Person] | None = None, header: str = "") -> int:
-    message = notices.case_notice(session, escalation, ctx.now, _console(ctx), header)
+    """The case notice to each coordinator, with the contact for those whose scope covers it."""
     told = 0
     for person in people if people is not None else esc_rules.recipients(session, escalation):
-        if (person is not None and person.reachable):
-            ctx.push(person.line_user_id, message)
+        if person is not None and person.reachable:
+            ctx.push(person.line_user_id, notices.case_notice(session, escalation, ctx.now, _console(ctx), header,
+                                                              viewer=person))
             told += 1
     if not told:
         log.error("escalation.nobody_to_tell", escalation_id=escalation.id)
@@ -169,6 +171,9 @@ def on_case(turn: Any, inp: Any) -> str:
     case = _case(turn, turn.arg_int(inp, 1))
     if case is None:
         return IDLE
+    if action == "card":  # from 「相談の一覧」: the case's notice again
+        turn.say(notices.case_notice(turn.session, case, turn.now, _console(turn.ctx), viewer=turn.person))
+        return IDLE
     if case.status not in esc_rules.ACTIVE_STATUSES and action != "ack":
         turn.say(text(COORDINATOR["closed"]))
         return IDLE
@@ -179,9 +184,16 @@ def on_case(turn: Any, inp: Any) -> str:
             turn.say(text(COORDINATOR["acknowledged_by_other"].format(
                 owner=(owner.display_name if owner else "") or "ほかの方")))
             return IDLE
-        turn.say(text(COORDINATOR["acknowledged"]))
+        contact = notices.contact_text(turn.session, case, turn.person, turn.now)
+        buttons = [postback(COORDINATOR["message_resident"], encode("esc", "msg", case.id))]
+        turn.say(text(COORDINATOR["acknowledged"] + ("\n\n" + contact if contact else ""), buttons))
         _tell_other_coordinators(turn, case)
         return IDLE
+    if action == "msg":
+        turn.data["case_id"] = case.id
+        area = turn.session.get(Area, case.area_id)
+        turn.say(text(COORDINATOR["ask_message"].format(district=area.name if area else "")))
+        return ESC_MESSAGE
     if action == "res":
         outcomes = [("resource", "outcome_resource"), ("volunteer", "outcome_volunteer"),
                     ("referred", "outcome_referred"), ("unresolvable", "outcome_unresolvable")]
@@ -280,6 +292,43 @@ def on_note_text(turn: Any, inp: Any) -> str:
         esc_rules.add_note(turn.session, case.id, turn.person, inp.text, turn.now)
         turn.say(text(COORDINATOR["noted"]))
     return IDLE
+
+
+def on_message_text(turn: Any, inp: Any) -> str:
+    """The coordinator's words for the resident, relayed from the official account."""
+    from bot.case_notifier import OutboxCaseNotifier
+    from domain import cases
+
+    case = _case(turn, turn.data.pop("case_id", None))
+    if case is None:
+        return IDLE
+    try:
+        cases.message_resident(turn.session, case.id, turn.person, inp.text, turn.now,
+                               OutboxCaseNotifier(_console(turn.ctx)))
+    except cases.CaseError:
+        if len(inp.text.strip()) > cases.MAX_MESSAGE:
+            turn.data["case_id"] = case.id
+            turn.say(text(COORDINATOR["message_too_long"].format(limit=cases.MAX_MESSAGE)))
+            return ESC_MESSAGE
+        turn.say(text(COORDINATOR["resident_unreachable"]))
+        return IDLE
+    turn.say(text(COORDINATOR["message_sent"]))
+    return IDLE
+
+
+def relay_answer(turn: Any, inp: Any) -> bool:
+    """A resident's words while a coordinator waits for their answer go to that coordinator."""
+    from bot.case_notifier import OutboxCaseNotifier
+    from bot.messages.coordinator import RELAY
+    from domain import cases
+
+    if not turn.person.consented:
+        return False
+    sent = cases.resident_answer(turn.session, turn.person, inp.text, turn.now, OutboxCaseNotifier(_console(turn.ctx)))
+    if sent is None:
+        return False
+    turn.say(text(RELAY["answer_sent"]))
+    return True
 
 
 def on_proposal_text(turn: Any, inp: Any) -> str:

@@ -52,6 +52,8 @@ class BotSettings:
     deadline_policy: DeadlinePolicy = field(default_factory=DeadlinePolicy)
     # LINE user id → display name (the Messaging API profile); None when unknown.
     profile_lookup: Callable[[str], str | None] | None = None
+    # LINE user id, roles → links the rich menu of those roles (bot.richmenu.link_for_roles).
+    role_menu: Callable[[str, set[str]], str] | None = None
 
 
 class EventContext:

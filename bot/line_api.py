@@ -98,3 +98,19 @@ class LineApi:
         except (ValidationError, ValueError) as exc:
             return LineResponse(-1, f"rejected by the SDK model: {exc}")
         return self._call(self._api.multicast_with_http_info, request, x_line_retry_key=retry_key)
+
+    # -- rich menus per user (linked when a role is given, unlinked when taken) --
+    def rich_menus(self) -> list[dict[str, Any]]:
+        response = self._call(self._api.get_rich_menu_list_with_http_info)
+        if not response.ok:
+            return []
+        try:
+            return list(json.loads(response.body).get("richmenus") or [])
+        except ValueError:
+            return []
+
+    def link_rich_menu(self, user_id: str, rich_menu_id: str) -> LineResponse:
+        return self._call(self._api.link_rich_menu_id_to_user_with_http_info, user_id, rich_menu_id)
+
+    def unlink_rich_menu(self, user_id: str) -> LineResponse:
+        return self._call(self._api.unlink_rich_menu_id_from_user_with_http_info, user_id)

@@ -167,9 +167,7 @@ def areas_of_coordinator(session: Session, person: Person) -> list[Area]:
 
 
 def can_see_area(session: Session, coordinator: Person, area_id: int) -> bool:
-    """A coordinator sees only their own district (city coordinators see all)."""
-    assigned = {a.id: a for a in areas_of_coordinator(session, coordinator)}
-    if any(a.layer == CITY for a in assigned.values()):
-        return True
-    area = session.get(Area, area_id)
-    return area is not None and any(a.id in assigned for a in ancestors(session, area))
+    """A coordinator sees only their own district (city coordinators see all): domain.scope."""
+    from domain.scope import scope_of
+
+    return scope_of(session, coordinator).covers(area_id)

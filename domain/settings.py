@@ -38,6 +38,12 @@ class Config:
     business_hours: str = "08:30-17:15"
     # Days after an unfollow (block) before the person's data is erased.
     retention_days: int = 90
+    # The console: LINE Login channel (same provider as the Messaging API channel), sessions.
+    line_login_channel_id: str = ""
+    line_login_channel_secret: str = ""
+    line_login_authorize_url: str = "https://access.line.me/oauth2/v2.1/authorize"
+    console_idle_minutes: int = 30
+    secret_key: str = ""
 
     ENV_NAMES = {
         "line_channel_secret": "LINE_CHANNEL_SECRET",
@@ -56,6 +62,11 @@ class Config:
         "normal_resolve_days": "SASAEAI_NORMAL_RESOLVE_DAYS",
         "business_hours": "SASAEAI_BUSINESS_HOURS",
         "retention_days": "SASAEAI_RETENTION_DAYS",
+        "line_login_channel_id": "LINE_LOGIN_CHANNEL_ID",
+        "line_login_channel_secret": "LINE_LOGIN_CHANNEL_SECRET",
+        "line_login_authorize_url": "LINE_LOGIN_AUTHORIZE_URL",
+        "console_idle_minutes": "SASAEAI_CONSOLE_IDLE_MINUTES",
+        "secret_key": "SASAEAI_SECRET_KEY",
     }
 
     @classmethod

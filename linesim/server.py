@@ -18,6 +18,7 @@ from typing import Any, Callable
 from flask import Flask, Response, abort, jsonify, render_template, request
 
 from . import validation, webhook
+from .login import register_login
 from .state import FAULT_ENDPOINTS, AcceptedKey, Clock, SimState, SystemClock
 
 AUTH_FAILED = ("Authentication failed. Confirm that the access token in the authorization "
@@ -35,12 +36,16 @@ PIXEL_PNG = bytes.fromhex(
 
 def create_app(channel_secret: str, access_token: str, webhook_url: str | None = None, *,
                reply_token_ttl: float = 60.0, clock: Clock | None = None,
-               bot_display_name: str = "sasaeai (simulator)") -> Flask:
+               bot_display_name: str = "sasaeai (simulator)",
+               login_channel_id: str = "1000000001", login_channel_secret: str | None = None) -> Flask:
     """Build a simulator with its own in-memory state.
 
     ``clock`` follows domain.clock.Clock (``now() -> aware datetime``); pass a
     FixedClock to make reply-token expiry and timestamps deterministic, and the
     control API will then expose ``POST /_sim/clock/advance``.
+
+    LINE Login (linesim/login.py) serves one LINE Login channel: ``login_channel_id`` and
+    ``login_channel_secret`` (by default the Messaging API channel's secret).
     """
     app = Flask(__name__)
     app.json.sort_keys = False
@@ -656,6 +661,8 @@ def create_app(channel_secret: str, access_token: str, webhook_url: str | None =
             return bad("seconds must be a non-negative number")
         state.clock.advance(seconds=seconds)
         return get_clock()
+
+    register_login(app, state, login_channel_id, login_channel_secret or channel_secret)
 
     # ------------------------------------------------------------------ chat page
     @app.get("/")

@@ -19,6 +19,8 @@ MODEL_MODULES = (
     "domain.models",
     "domain.meetings",
     "domain.escalation",
+    "domain.cases",
+    "domain.staff",
 )
 
 

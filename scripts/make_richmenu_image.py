@@ -61,17 +61,17 @@ def fit(draw: ImageDraw.ImageDraw, lines: tuple[str, ...], font_path: str, box_w
     return ImageFont.truetype(font_path, size, index=JP_INDEX)
 
 
-def render(font_path: str) -> bytes:
-    image = Image.new("RGB", (richmenu.WIDTH, richmenu.HEIGHT), "#ffffff")
+def render(font_path: str, menu: richmenu.RoleMenu = richmenu.RESIDENT_MENU) -> bytes:
+    image = Image.new("RGB", (menu.width, menu.height), "#ffffff")
     draw = ImageDraw.Draw(image)
     # One size for every tile's main text, so the menu reads evenly: the largest that fits all.
-    cells = richmenu.grid()
+    cells = menu.grid()
     inner_w = min(w for _, _, w, _ in cells) - 2 * GAP - 80
     inner_h = min(h for _, _, _, h in cells) - 2 * GAP - 120
-    lines_all = [item.lines for item in richmenu.ITEMS]
+    lines_all = [item.lines for item in menu.items]
     size = min(fit(draw, lines, font_path, inner_w, inner_h, 190).size for lines in lines_all)
     font = ImageFont.truetype(font_path, size, index=JP_INDEX)
-    for item, (x, y, w, h) in zip(richmenu.ITEMS, cells, strict=True):
+    for item, (x, y, w, h) in zip(menu.items, cells, strict=True):
         box = (x + GAP, y + GAP, x + w - GAP, y + h - GAP)
         draw.rounded_rectangle(box, radius=RADIUS, fill=item.colour)
         # A thin light frame makes each tile read as a button.
@@ -92,11 +92,15 @@ def render(font_path: str) -> bytes:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--font", help="path of a bold Japanese font (.ttc/.otf)")
-    parser.add_argument("--output", type=Path, default=OUTPUT)
+    parser.add_argument("--output", type=Path, default=None)
+    parser.add_argument("--menu", choices=[m.role for m in richmenu.MENUS], default="resident",
+                        help="which role's menu (volunteer and coordinator menus have their own PNG)")
     parser.add_argument("--check", action="store_true",
                         help="do not write; exit 1 if the committed PNG differs")
     args = parser.parse_args(argv)
-    data = render(find_font(args.font))
+    menu = next(m for m in richmenu.MENUS if m.role == args.menu)
+    args.output = args.output or REPO / "bot" / "data" / menu.image
+    data = render(find_font(args.font), menu)
     if len(data) > MAX_BYTES:
         sys.exit(f"image is {len(data)} bytes, over LINE's 1 MB limit")
     if args.check:
@@ -108,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_bytes(data)
-    print(f"wrote {args.output} ({richmenu.WIDTH}x{richmenu.HEIGHT}, {len(data)} bytes)")
+    print(f"wrote {args.output} ({menu.width}x{menu.height}, {len(data)} bytes)")
     return 0
 
 

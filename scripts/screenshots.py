@@ -1,4 +1,5 @@
-"""Screenshots of the resident's conversation, one after each step of the flow.
+"""Screenshots of the resident's conversation, one after each step of the flow, then of each
+page of the coordinators' console.
 
 Starts everything the way `sasaeai demo` does (the bot, its event worker and outbox
 dispatcher as threads, the LINE simulator; demo data loaded) but in one throw-away
@@ -7,8 +8,12 @@ menu to the simulator, as on a real channel. Then, for each step in STEPS, it se
 step through the simulator's control API, waits until the bot's answer has arrived, and
 has headless Chromium photograph the chat page (/?users=<resident>).
 
-    .venv/bin/python scripts/screenshots.py                  # every step, into screenshots/
-    .venv/bin/python scripts/screenshots.py --steps 2 --out /tmp/shots
+    .venv/bin/python scripts/screenshots.py                  # every step and console page, into screenshots/
+    .venv/bin/python scripts/screenshots.py --steps 2 --out /tmp/shots   # the first two steps only
+    .venv/bin/python scripts/screenshots.py --console-only   # the console pages (CONSOLE_PAGES) only
+
+The console pages are taken with Playwright driving the same Chromium: it logs in through the
+simulator's LINE Login as 安積地区's coordinator, after the resident asked for a person (a case).
 
 Needs `chromium` on PATH (or --chromium / $CHROMIUM) and, for legible Japanese, a CJK font
 (Debian: fonts-noto-cjk). screenshots/ is git-ignored.
@@ -47,6 +52,21 @@ STEPS: list[tuple[str, str, tuple[Any, ...]]] = [
     ("volunteer-accepts", "volunteer", ("press", "引き受ける")),
     ("coordinator-approves", "coordinator", ("press", "承認する")),
 ]
+
+# The console's pages, photographed after the flow as 安積地区's coordinator: (name, path).
+# {case} is the case the resident opens by asking for a person; "line-login" is the simulator's
+# LINE Login page on the way in.
+CONSOLE_PAGES: list[tuple[str, str]] = [
+    ("console-login", "/console/login"),
+    ("console-line-login", "line-login"),
+    ("console-home", "/console/"),
+    ("console-cases", "/console/cases"),
+    ("console-case", "/console/cases/{case}"),
+    ("console-needs", "/console/needs"),
+    ("console-volunteers", "/console/volunteers"),
+    ("console-resources", "/console/resources"),
+]
+CONSOLE_WINDOW = (1280, 900)  # an office PC; the pages also fit a 1024-wide tablet
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO / "screenshots"
@@ -100,15 +120,20 @@ class Stack:
         from linesim.server import create_app as create_simulator
         from linesim.serving import serve_in_thread
         from cli.commands._common import setup
-        from cli.commands.demo import DEMO_SECRET, DEMO_TOKEN, load_demo_data
+        from cli.commands.demo import (
+            DEMO_LOGIN_CHANNEL_ID, DEMO_LOGIN_SECRET, DEMO_SECRET, DEMO_TOKEN, load_demo_data,
+        )
         from migrations import upgrade
         from webhook import Services, create_app
 
-        self.sim_server = serve_in_thread(create_simulator(DEMO_SECRET, DEMO_TOKEN))
+        self.sim_server = serve_in_thread(create_simulator(
+            DEMO_SECRET, DEMO_TOKEN, login_channel_id=DEMO_LOGIN_CHANNEL_ID, login_channel_secret=DEMO_LOGIN_SECRET))
         config = setup(line_channel_secret=DEMO_SECRET, line_channel_access_token=DEMO_TOKEN,
                        line_api_base_url=self.sim_server.url,
                        database_url=f"sqlite:///{workdir / 'screenshots.sqlite3'}",
-                       log_level=log_level)
+                       log_level=log_level, line_login_channel_id=DEMO_LOGIN_CHANNEL_ID,
+                       line_login_channel_secret=DEMO_LOGIN_SECRET,
+                       line_login_authorize_url=f"{self.sim_server.url}/oauth2/v2.1/authorize")
         upgrade(config.database_url)
         self.services = Services.build(config)
         self.demo_data = load_demo_data(self.services)
@@ -119,9 +144,10 @@ class Stack:
         self.threads = self.services.start_background(self.stop)
         self.richmenu_id = None
         if richmenu:
-            from cli.commands.richmenu import deploy
+            from cli.commands.richmenu import deploy_all
 
-            self.richmenu_id = deploy(self.sim_server.url, DEMO_TOKEN, say=lambda _m: None).rich_menu_id
+            menus = deploy_all(self.sim_server.url, DEMO_TOKEN, say=lambda _m: None)
+            self.richmenu_id = menus["resident"].rich_menu_id
 
     def close(self) -> None:
         self.stop.set()
@@ -182,9 +208,57 @@ def screenshot(chromium: str, url: str, path: Path, window: str, profile: Path) 
         raise RuntimeError(f"chromium failed ({result.returncode}): {result.stderr[-2000:]}")
 
 
+def console_shots(stack, people: dict[str, str], chromium: str, out: Path, first_number: int) -> list[Shot]:
+    """Each page of CONSOLE_PAGES, logged in as 安積地区's coordinator through LINE Login."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ModuleNotFoundError:
+        print("  console pages skipped: the playwright package is not installed", file=sys.stderr)
+        return []
+    client = stack.client
+    user = next(u for u in client.users() if u["userId"] == people["resident"])
+    if not user.get("following"):  # --console-only: the resident's first steps, without pictures
+        for _name, who, action in STEPS[:4]:
+            before = len(client.messages(people[who]))
+            perform(client, people[who], action)
+            wait_for_answer(client, people[who], before)
+    before = len(client.messages(people["coordinator"]))
+    client.send_text(people["resident"], "人に相談したい")  # a case for 安積地区's coordinator
+    wait_for_answer(client, people["coordinator"], before)
+    from domain import escalation as esc
+    from sqlalchemy import select
+
+    with stack.services.sessions() as session:
+        case_id = session.scalar(select(esc.Escalation.id).order_by(esc.Escalation.id.desc()).limit(1))
+    shots: list[Shot] = []
+    base = stack.bot_server.url
+    args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync"]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=args)
+        page = browser.new_page(locale="ja-JP", viewport={"width": CONSOLE_WINDOW[0], "height": CONSOLE_WINDOW[1]})
+        for offset, (name, path) in enumerate(CONSOLE_PAGES):
+            number = first_number + offset
+            if path == "line-login":
+                page.goto(f"{base}/console/login")
+                page.get_by_role("link", name="LINEでログイン").click()
+                page.wait_for_url(f"{stack.sim_server.url}/oauth2/v2.1/authorize**")
+            else:
+                page.goto(base + path.format(case=case_id))
+            target = out / f"{number:02d}-{slug(name)}.png"
+            page.screenshot(path=str(target), full_page=True)
+            shots.append(Shot(number, name, ("console", path), target, 0))
+            print(f"{number:02d} {name:<16} {'console ' + path:<40} -> {target}", flush=True)
+            if path == "line-login":
+                page.locator(f'button[data-user="{people["coordinator"]}"]').click()
+                page.wait_for_url(f"{base}/console/")
+        browser.close()
+    return shots
+
+
 def take(out: Path, steps: list[tuple[str, str, tuple[Any, ...]]], chromium: str, *,
          window: str = "1500,1400", log_level: str = "WARNING",
-         richmenu: bool = True) -> list[Shot]:
+         richmenu: bool = True, console: bool = False) -> list[Shot]:
     out.mkdir(parents=True, exist_ok=True)
     shots: list[Shot] = []
     with tempfile.TemporaryDirectory(prefix="sasaeai-shots-") as tmp:
@@ -209,6 +283,8 @@ def take(out: Path, steps: list[tuple[str, str, tuple[Any, ...]]], chromium: str
                 shots.append(Shot(number, name, action, path, new))
                 print(f"{number:02d} {name:<16} {describe(action):<40} "
                       f"{new} new message(s) -> {path}", flush=True)
+            if console:
+                shots += console_shots(stack, people, chromium, out, len(steps) + 1)
         finally:
             stack.close()
     return shots
@@ -223,12 +299,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--log-level", default="WARNING")
     parser.add_argument("--no-richmenu", action="store_true", help="do not deploy the rich menu")
     parser.add_argument("--list", action="store_true", help="print the steps and exit")
+    parser.add_argument("--no-console", action="store_true", help="no console pages")
+    parser.add_argument("--console-only", action="store_true", help="only the console pages")
     args = parser.parse_args(argv)
 
-    steps = STEPS[: args.steps] if args.steps else STEPS
+    steps = [] if args.console_only else (STEPS[: args.steps] if args.steps else STEPS)
+    # With --steps N only those steps are taken; the console pages come with the whole flow.
+    console = args.console_only or (not args.steps and not args.no_console)
     if args.list:
         for number, (name, who, action) in enumerate(steps, start=1):
             print(f"{number:02d} {name:<22} {who:<12} {describe(action)}")
+        if console:
+            for number, (name, path) in enumerate(CONSOLE_PAGES, start=len(steps) + 1):
+                print(f"{number:02d} {name:<22} {'console':<12} {path}")
         return 0
     chromium = find_chromium(args.chromium)
     if chromium is None:
@@ -237,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(f"steps ({len(steps)}), screenshots into {args.out}:", flush=True)
     take(args.out, steps, chromium, window=args.window_size, log_level=args.log_level,
-         richmenu=not args.no_richmenu)
+         richmenu=not args.no_richmenu, console=console)
     return 0
 
 

@@ -17,6 +17,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_LINE = REPO_ROOT.parent / "shared" / "line"
 TEST_SECRET = "test-channel-secret"
 TEST_TOKEN = "test-channel-access-token"
+TEST_LOGIN_CHANNEL_ID = "1650000001"
+TEST_LOGIN_SECRET = "test-login-channel-secret"
 PG_SKIP_REASON = "TEST_DATABASE_URL is not set: PostgreSQL multi-process tests need a real server"
 
 
@@ -97,10 +99,14 @@ class Stack:
         from webhook import Services, create_app
 
         self.clock = clock
-        self.sim_server = serve_in_thread(create_simulator(TEST_SECRET, TEST_TOKEN, clock=clock))
+        self.sim_server = serve_in_thread(create_simulator(
+            TEST_SECRET, TEST_TOKEN, clock=clock, login_channel_id=TEST_LOGIN_CHANNEL_ID,
+            login_channel_secret=TEST_LOGIN_SECRET))
         self.config = Config(line_channel_secret=TEST_SECRET, line_channel_access_token=TEST_TOKEN,
                              line_api_base_url=self.sim_server.url, database_url=db_url,
-                             line_request_timeout=3.0)
+                             line_request_timeout=3.0, line_login_channel_id=TEST_LOGIN_CHANNEL_ID,
+                             line_login_channel_secret=TEST_LOGIN_SECRET,
+                             line_login_authorize_url=self.sim_server.url + "/oauth2/v2.1/authorize")
         self.services = Services.build(self.config, clock=clock)
         self.bot_server = serve_in_thread(create_app(services=self.services))
         self.sim = SimulatorClient(self.sim_server.url)

@@ -114,14 +114,22 @@ def choice_card(title: str, options: Sequence[tuple[str, str, bool]], done: Acti
 
 
 def escalation_card(*, escalation_id: int, title: str, alt: str, rows: Sequence[tuple[str, str]],
-                    console_url: str | None, header: str = "") -> Message:
-    """A coordinator's case notice with 対応します / 解決しました / 第1層へ上げる."""
+                    console_url: str | None, header: str = "", can_message: bool = False,
+                    phone: str | None = None) -> Message:
+    """A coordinator's case notice with 対応します / 解決しました / 住民にメッセージを送る / 第1層へ上げる."""
     body_rows = [_row(label, value) for label, value in rows]
     if header:
         body_rows.insert(0, _text(header, size="sm", bold=True, color="#C0392B"))
     buttons = [
         _button(postback(COORDINATOR["ack"], postbacks.encode("esc", "ack", escalation_id)), primary=True),
         _button(postback(COORDINATOR["resolve"], postbacks.encode("esc", "res", escalation_id))),
+    ]
+    if can_message:
+        buttons.append(_button(postback(COORDINATOR["message_resident"], postbacks.encode("esc", "msg", escalation_id))))
+    phone_link = tel_uri(phone or "")
+    if phone_link:
+        buttons.append(_button(uri(COORDINATOR["call"], phone_link)))
+    buttons += [
         _button(postback(COORDINATOR["connect"], postbacks.encode("esc", "conn", escalation_id))),
         _button(postback(COORDINATOR["raise"], postbacks.encode("esc", "raise", escalation_id))),
         _button(postback(COORDINATOR["note"], postbacks.encode("esc", "note", escalation_id))),

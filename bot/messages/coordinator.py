@@ -22,6 +22,12 @@ COORDINATOR = {
     "row_urgency": "緊急度",
     "row_reason": "理由",
     "row_owner": "担当",
+    "row_name": "お名前",
+    "row_phone": "電話",
+    "row_place": "地域",
+    "no_name": "（お名前未登録）",
+    "no_phone": "（未登録）",
+    "call": "電話をかける",
     "urgent": "至急",
     "normal": "通常",
     "waited": "{minutes}分",
@@ -41,6 +47,22 @@ COORDINATOR = {
     "resident_unreachable": "住民にLINEで届けられません（ブロック中）。お電話でお伝えください。",
     "open_console": "くわしく見る",
     "acknowledged": "担当になりました。住民への連絡をお願いします。",
+    "contact": "【連絡先】\nお名前：{name}\n電話：{phone}\n地域：{place}\n内容：{words}",
+    "contact_unreachable": "（この方にはLINEで届けられません。お電話でご連絡ください）",
+    "message_resident": "住民にメッセージを送る",
+    "ask_message": "住民に送るメッセージを文字で送ってください。公式アカウントから「地区の生活支援コーディネーター（{district}）より」として届きます。",
+    "message_sent": "住民に送りました。返事が来たらここでお知らせします。",
+    "message_too_long": "メッセージが長すぎます（{limit}文字まで）。短くしてもう一度送ってください。",
+    "resident_answer": "【住民からの返事】{name}（{category}・{area}）\n{body}",
+    "open_cases_intro": "対応が必要な相談（{count}件）です。",
+    "open_cases_none": "いま対応が必要な相談はありません。",
+    "overdue_intro": "期限を過ぎた相談（{count}件）です。",
+    "overdue_none": "期限を過ぎた相談はありません。",
+    "case_line": "{n}. {category}（{area}）期限 {due}{flag}",
+    "overdue_flag": " ⚠期限切れ",
+    "console_link": "コンソールを開く",
+    "console_not_set": "コンソールのアドレスが設定されていません。事務局にお問い合わせください。",
+    "not_coordinator": "この操作はコーディネーターのみ使えます。",
     "acknowledged_by_other": "この件は{owner}さんが担当しています。",
     "owner_told": "{owner}さんが担当になりました（{category}・{area}）。",
     "pick_outcome": "どのように解決しましたか？",
@@ -68,3 +90,16 @@ COORDINATOR = {
         "bot_failure": "ボットが処理できなかったメッセージ",
     },
 }
+
+
+# What the resident receives when a coordinator writes (from the official account).
+RELAY = {
+    "from_coordinator": "地区の生活支援コーディネーター（{district}）より\n\n{body}\n\n（このトークにお返事を書くと、コーディネーターに届きます）",
+    "answer_sent": "コーディネーターにお伝えしました。",
+    "reply": "返事を書く",
+}
+
+# The words a coordinator types (after NFKC, spaces removed) for the rich menu's items.
+OPEN_CASES_WORDS = frozenset({"相談の一覧", "相談一覧", "そうだんのいちらん"})
+OVERDUE_WORDS = frozenset({"期限切れ", "期限切れの相談", "きげんぎれ", "期限超過"})
+CONSOLE_WORDS = frozenset({"コンソールを開く", "コンソール"})

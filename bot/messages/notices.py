@@ -22,8 +22,14 @@ def case_url(console_base: str | None, escalation_id: int) -> str | None:
 
 
 def case_notice(session: Session, escalation: Escalation, now: datetime, console_base: str | None = None,
-                header: str = "") -> Message:
-    """The card a coordinator gets: category, area, the resident's words, wait, urgency, why."""
+                header: str = "", viewer: Person | None = None) -> Message:
+    """The card a coordinator gets: category, area, the resident's words, wait, urgency, why.
+
+    With a viewer of the owning district (or the city), it also carries the contact: the name,
+    the phone and a button to message the resident; showing it is audited (domain.cases).
+    """
+    from domain.cases import contact_for
+
     need = session.get(Need, escalation.need_id)
     category = category_label(need.category) if need else "—"
     amount, unit = waited_label(escalation.created_at, now)
@@ -40,10 +46,32 @@ def case_notice(session: Session, escalation: Escalation, now: datetime, console
     if escalation.owner_id:
         owner = session.get(Person, escalation.owner_id)
         rows.append((COORDINATOR["row_owner"], (owner.display_name if owner else "") or "—"))
+    contact = contact_for(session, escalation, viewer, now, "line") if viewer is not None else None
+    phone = None
+    if contact is not None:
+        rows[0:0] = [(COORDINATOR["row_name"], contact.name or COORDINATOR["no_name"]),
+                     (COORDINATOR["row_phone"], contact.phone or COORDINATOR["no_phone"])]
+        phone = contact.phone
     title = COORDINATOR["notice_title_urgent" if urgent else "notice_title"].format(category=category)
     alt = (header + COORDINATOR["notice_alt"].format(category=category, area=area_label(session, escalation.area_id)))
     return cards.escalation_card(escalation_id=escalation.id, title=title, alt=alt, rows=rows,
-                                 console_url=case_url(console_base, escalation.id), header=header)
+                                 console_url=case_url(console_base, escalation.id), header=header,
+                                 can_message=contact is not None and contact.reachable, phone=phone)
+
+
+def contact_text(session: Session, escalation: Escalation, viewer: Person, now: datetime) -> str | None:
+    """The contact block sent after 対応します (audited); None outside the viewer's scope."""
+    from domain.cases import contact_for
+
+    contact = contact_for(session, escalation, viewer, now, "line")
+    if contact is None:
+        return None
+    body = COORDINATOR["contact"].format(name=contact.name or COORDINATOR["no_name"],
+                                         phone=contact.phone or COORDINATOR["no_phone"],
+                                         place=contact.neighbourhood, words=shorten(contact.words or "—", 300))
+    if not contact.reachable:
+        body += "\n" + COORDINATOR["contact_unreachable"]
+    return body
 
 
 def resident_escalated(session: Session, escalation: Escalation) -> str:

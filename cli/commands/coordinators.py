@@ -1,9 +1,34 @@
-"""`sasaeai coordinators`: the only way (with the console) a LINE user becomes a coordinator."""
+"""`sasaeai coordinators`: the only way (with the console) a LINE user becomes a coordinator.
+
+`assign` gives the role and links the coordinators' rich menu; `remove` takes the role and
+every area assignment away, ends the person's console sessions at once and links the menu of
+the roles they keep.
+"""
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime
 
-from cli.commands._common import unit_of_work
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cli.commands._common import setup, unit_of_work
+
+
+def _relink_menu(line_user_id: str, roles: set[str]) -> None:
+    """Best effort: the rich menu of the person's roles (the role change is already saved)."""
+    config = setup()
+    if not config.line_channel_access_token:
+        print("LINE_CHANNEL_ACCESS_TOKEN が未設定のため、リッチメニューは切り替えていません")
+        return
+    from bot.richmenu import link_for_roles
+    from bot.line_api import LineApi
+
+    api = LineApi(config.line_api_base_url, config.line_channel_access_token, timeout=config.line_request_timeout)
+    try:
+        outcome = link_for_roles(api, line_user_id, roles)
+    finally:
+        api.close()
+    print(f"リッチメニュー: {outcome}")
 
 
 def run_assign(args) -> int:
@@ -27,7 +52,37 @@ def run_assign(args) -> int:
         except ValueError as exc:
             print(f"割り当てできません: {exc}")
             return 1
+        roles = set(person.roles)
         print(f"{args.name or args.line_user_id} を {area.name} のコーディネーターにしました")
+    if not args.no_menu:
+        _relink_menu(args.line_user_id, roles)
+    return 0
+
+
+def remove_coordinator_now(session: Session, line_user_id: str, now: datetime) -> int | None:
+    """Revoke the role and end the console sessions; None when there is no such person."""
+    from domain import staff
+    from domain.people import find_by_line_id
+
+    person = find_by_line_id(session, line_user_id)
+    if person is None:
+        return None
+    return staff.remove_coordinator(session, person, now)
+
+
+def run_remove(args) -> int:
+    from domain.clock import SystemClock
+    from domain.people import find_by_line_id
+
+    with unit_of_work() as session:
+        ended = remove_coordinator_now(session, args.line_user_id, SystemClock().now())
+        if ended is None:
+            print(f"{args.line_user_id} は登録されていません")
+            return 1
+        roles = set(find_by_line_id(session, args.line_user_id).roles)
+    print(f"{args.line_user_id} のコーディネーターの役割を外しました（コンソールのセッション {ended} 件を終了）")
+    if not args.no_menu:
+        _relink_menu(args.line_user_id, roles)
     return 0
 
 
@@ -50,6 +105,11 @@ def register(subparsers) -> None:
     assign.add_argument("line_user_id")
     assign.add_argument("area_code")
     assign.add_argument("--name", help="表示名")
+    assign.add_argument("--no-menu", action="store_true", help="do not link the coordinators' rich menu")
     assign.set_defaults(func=run_assign)
+    remove = sub.add_parser("remove", help="take the coordinator role away and end their console sessions")
+    remove.add_argument("line_user_id")
+    remove.add_argument("--no-menu", action="store_true", help="do not change the rich menu on LINE")
+    remove.set_defaults(func=run_remove)
     listing = sub.add_parser("list", help="coordinators and their areas")
     listing.set_defaults(func=run_list)

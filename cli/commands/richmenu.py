@@ -1,4 +1,7 @@
-"""`sasaeai richmenu deploy`: put the residents' rich menu on the LINE channel, once.
+"""`sasaeai richmenu deploy`: put every rich menu on the LINE channel, once.
+
+The residents' menu becomes the default; the volunteers' and coordinators' menus are created
+beside it (and linked per person when the role is given: bot.richmenu.link_for_roles).
 
 Creates the menu (bot.richmenu.definition()), uploads its committed image and makes
 it the default for every user. Idempotent: when a menu with the same name and an identical
@@ -70,14 +73,17 @@ def _clients(base_url: str, access_token: str):
 
 def deploy(base_url: str, access_token: str, *, image: bytes | None = None,
            keep_old: bool = False, timeout: float = 10.0,
-           say: Callable[[str], None] = print) -> DeployResult:
-    """Make the residents' menu the channel's default, sending only what is missing."""
+           say: Callable[[str], None] = print, menu=None, console_url: str | None = None) -> DeployResult:
+    """Make the residents' menu the channel's default (or, given a role's menu, make sure it
+    exists), sending only what is missing."""
     from linebot.v3.messaging import ApiException, RichMenuRequest
 
     from bot import richmenu
 
-    image = richmenu.image_bytes() if image is None else image
-    wanted = richmenu.definition(image)
+    menu = menu or richmenu.RESIDENT_MENU
+    is_default = menu is richmenu.RESIDENT_MENU
+    image = menu.image_bytes() if image is None else image
+    wanted = richmenu.definition(image) if is_default else menu.definition(image, console_url)
     api, blob = _clients(base_url, access_token)
     t = {"_request_timeout": timeout}
 
@@ -139,37 +145,58 @@ def deploy(base_url: str, access_token: str, *, image: bytes | None = None,
         result.uploaded = True
         say(f"uploaded the image ({len(image)} bytes)")
 
-    if current_default != result.rich_menu_id:
+    if is_default and current_default != result.rich_menu_id:
         call("set default rich menu", api.set_default_rich_menu, result.rich_menu_id)
         result.set_default = True
         say(f"set {result.rich_menu_id} as the default rich menu for all users")
 
     if not keep_old:
-        for menu in menus:
-            if (menu.rich_menu_id != result.rich_menu_id
-                    and menu.name.startswith(richmenu.NAME_PREFIX)):
-                call("delete old rich menu", api.delete_rich_menu, menu.rich_menu_id)
-                result.deleted.append(menu.rich_menu_id)
-                say(f"deleted the older menu {menu.rich_menu_id} ({menu.name})")
+        for old in menus:
+            if old.rich_menu_id != result.rich_menu_id and old.name.startswith(menu.name_prefix + " "):
+                call("delete old rich menu", api.delete_rich_menu, old.rich_menu_id)
+                result.deleted.append(old.rich_menu_id)
+                say(f"deleted the older menu {old.rich_menu_id} ({old.name})")
 
     if not result.changed:
-        say(f"rich menu {result.rich_menu_id} is already the default: nothing to do")
+        if is_default:
+            say(f"rich menu {result.rich_menu_id} is already the default: nothing to do")
+        else:
+            say(f"the {menu.role} menu {result.rich_menu_id} is up to date: nothing to do")
     return result
+
+
+def deploy_all(base_url: str, access_token: str, *, console_url: str | None = None, keep_old: bool = False,
+               timeout: float = 10.0, say: Callable[[str], None] = print) -> dict[str, DeployResult]:
+    """Every menu: the residents' (the default), the volunteers' and the coordinators'."""
+    from bot import richmenu
+
+    return {menu.role: deploy(base_url, access_token, keep_old=keep_old, timeout=timeout, say=say, menu=menu,
+                              console_url=console_url)
+            for menu in richmenu.MENUS}
+
+
+def console_url_from_env() -> str | None:
+    import os
+
+    return os.environ.get("SASAEAI_CONSOLE_URL") or None
 
 
 def run_deploy(args) -> int:
     from bot import richmenu
 
     if args.dry_run:
-        print(json.dumps(richmenu.definition(), ensure_ascii=False, indent=2))
+        menu = next(m for m in richmenu.MENUS if m.role == args.role)
+        definition = richmenu.definition() if menu is richmenu.RESIDENT_MENU else menu.definition(
+            console_url=console_url_from_env())
+        print(json.dumps(definition, ensure_ascii=False, indent=2))
         return 0
     config = setup()
     if not config.line_channel_access_token:
         print("LINE_CHANNEL_ACCESS_TOKEN is not set", file=sys.stderr)
         return 2
     try:
-        deploy(config.line_api_base_url, config.line_channel_access_token,
-               keep_old=args.keep_old, timeout=config.line_request_timeout)
+        deploy_all(config.line_api_base_url, config.line_channel_access_token, console_url=config.console_url or None,
+                   keep_old=args.keep_old, timeout=config.line_request_timeout)
     except DeployError as exc:
         print(str(exc), file=sys.stderr)
         return 1
@@ -177,12 +204,14 @@ def run_deploy(args) -> int:
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("richmenu", help="the residents' rich menu on LINE")
+    parser = subparsers.add_parser("richmenu", help="the rich menus on LINE (residents, volunteers, coordinators)")
     sub = parser.add_subparsers(dest="richmenu_command", metavar="ACTION", required=True)
     deploy_parser = sub.add_parser(
-        "deploy", help="create the rich menu, upload its image, make it the default (idempotent)")
+        "deploy", help="create every rich menu, upload the images, make the residents' the default (idempotent)")
     deploy_parser.add_argument("--dry-run", action="store_true",
                                help="print the rich menu JSON and send nothing")
     deploy_parser.add_argument("--keep-old", action="store_true",
                                help="do not delete older sasaeai menus")
+    deploy_parser.add_argument("--role", choices=("resident", "volunteer", "coordinator"), default="resident",
+                               help="with --dry-run: which role's menu to print")
     deploy_parser.set_defaults(func=run_deploy)

@@ -43,8 +43,11 @@ def test_a_neighbourhood_need_the_district_cannot_meet_becomes_a_proposal_for_th
         assert proposals[0].text.startswith("日出山に話し相手の訪問ボランティアがいません")
         case = session.get(esc.Escalation, proposals[0].escalation_id)
         assert case.status == "raised"
-        actions = [e.action for e in session.query(esc.AuditEntry).filter_by(escalation_id=case.id).order_by(esc.AuditEntry.id)]
+        entries = session.query(esc.AuditEntry).filter_by(escalation_id=case.id).order_by(esc.AuditEntry.id).all()
+        actions = [e.action for e in entries if e.action != "contact_viewed"]
         assert actions == ["escalated", "acknowledged", "raised"]
+        # The notice and the answer to 対応します showed the contact: both views are on record.
+        assert [e.detail for e in entries if e.action == "contact_viewed"] == ["line", "line"]
     monkeypatch.setenv("DATABASE_URL", stack.config.database_url)
     assert sasaeai_cli(["escalations", "proposals"]) == 0
     printed = capsys.readouterr().out
