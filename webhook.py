@@ -55,7 +55,8 @@ class Services:
     @property
     def bot_settings(self) -> BotSettings:
         return BotSettings(console_url=self.config.console_url or None, deadline_policy=self.config.deadline_policy(),
-                           profile_lookup=self.line_api.profile_name)
+                           profile_lookup=self.line_api.profile_name,
+                           area_radius_km=self.config.area_radius_km)
 
     def event_worker(self) -> EventWorker:
         settings = self.bot_settings

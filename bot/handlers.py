@@ -52,6 +52,8 @@ class BotSettings:
     deadline_policy: DeadlinePolicy = field(default_factory=DeadlinePolicy)
     # LINE user id → display name (the Messaging API profile); None when unknown.
     profile_lookup: Callable[[str], str | None] | None = None
+    # A location farther than this from every area is asked about, never taken (km).
+    area_radius_km: float = 8.0
 
 
 class EventContext:

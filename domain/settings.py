@@ -38,6 +38,9 @@ class Config:
     business_hours: str = "08:30-17:15"
     # Days after an unfollow (block) before the person's data is erased.
     retention_days: int = 90
+    # A LINE location farther than this from every district and neighbourhood is not taken as
+    # the person's area: the bot asks instead (the city's own size plus a margin).
+    area_radius_km: float = 8.0
 
     ENV_NAMES = {
         "line_channel_secret": "LINE_CHANNEL_SECRET",
@@ -56,6 +59,7 @@ class Config:
         "normal_resolve_days": "SASAEAI_NORMAL_RESOLVE_DAYS",
         "business_hours": "SASAEAI_BUSINESS_HOURS",
         "retention_days": "SASAEAI_RETENTION_DAYS",
+        "area_radius_km": "SASAEAI_AREA_RADIUS_KM",
     }
 
     @classmethod
