@@ -72,6 +72,7 @@ DELETE_WORDS = {"わたしのデータを消す", "私のデータを消す", "�
 PERSON_WORDS = {"人に相談したい", "ひとにそうだんしたい", "人と話したい"}
 USAGE_WORDS = {"使い方", "つかいかた", "ヘルプ", "help"}
 SHOWN_WORDS = 60  # the resident's words are shortened to this in restatements
+URGENT_CATEGORY_CONFIDENCE = 0.6  # below this an urgent case is filed as 緊急, not as a category
 
 
 @dataclass
@@ -974,8 +975,12 @@ def safety_first(turn: Turn, inp: Input) -> bool:
     if understood.safety == "none":
         return False
     key = "emergency" if understood.safety == "emergency" else "crisis"
-    told = escalation_bot.escalate_safety(turn, inp.text, understood.safety, understood.category)
-    turn.say(text(RESIDENT[key] + ("\n" + RESIDENT["coordinator_told"] if told else "")))
+    # The case keeps the need's category only when it is clearly read; otherwise it is shown as
+    # 緊急 with the words (「夫が倒れて動かない」 is not スマホ・機器 because of 動かない).
+    category = understood.category if understood.confidence >= URGENT_CATEGORY_CONFIDENCE else "other"
+    told = escalation_bot.escalate_safety(turn, inp.text, understood.safety, category)
+    turn.say(text(RESIDENT[key] + ("\n" + RESIDENT["coordinator_told"] if told else ""),
+                  cards.dial_actions(RESIDENT[key])))
     return True
 
 

@@ -60,6 +60,19 @@ def tel_uri(phone: str) -> str | None:
     return f"tel:{digits}" if len(digits) >= 3 else None
 
 
+# Numbers said in safety answers: 119番, #7119, 0570-064-556, 188 … (each becomes a dial button).
+_DIALLABLE = re.compile(r"#\d{4}|0\d{1,4}-\d{1,4}-\d{3,4}|(?<![\d-])(?:110|119|188|189)(?![\d-])")
+
+
+def dial_actions(body: str, limit: int = 13) -> list[Action]:
+    """A tel: button for every phone number in a text, in the order they appear."""
+    actions: list[Action] = []
+    for number in dict.fromkeys(_DIALLABLE.findall(body)):
+        link = "tel:" + number.replace("#", "%23").replace("-", "")
+        actions.append(uri(RESIDENT["dial"].format(number=number), link))
+    return actions[:limit]
+
+
 def suggestion_bubble(s: ResourceSuggestion) -> Box:
     rows = [_row(RESIDENT["card_when"], shorten(s.explanation or s.when_text, 80))]
     place = s.venue or s.address

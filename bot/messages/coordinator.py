@@ -13,6 +13,7 @@ COORDINATOR = {
     # -- escalation notices --
     "notice_title": "【相談】{category}",
     "notice_title_urgent": "【至急】{category}",
+    "urgent_words": "緊急「{words}」",
     "notice_alt": "相談のお知らせ：{category}（{area}）",
     "notice_again": "【再送・未対応】",
     "notice_city": "【地区で未対応のため市へ】",

@@ -7,7 +7,7 @@ import pytest
 from domain.areas import import_areas
 from domain.db import transaction
 from domain.models import Area
-from tests.bot.conftest import Town, build_town, press
+from tests.bot.conftest import Town, build_town, press, town  # noqa: F401  (the small 郡山市)
 from tests.domain.domain_builders import AREAS
 
 READINGS = {"koriyama": "こおりやまし", "asaka": "あさかちく", "asaka-arai": "あらい",
