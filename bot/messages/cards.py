@@ -73,18 +73,34 @@ def dial_actions(body: str, limit: int = 13) -> list[Action]:
     return actions[:limit]
 
 
+def _place(s: ResourceSuggestion) -> str:
+    """The place's name and address; an address that only names the city says nothing."""
+    address = s.address.strip()
+    if address.endswith(("市", "町", "村")) and len(address) <= 5:
+        address = ""
+    parts = [p for p in (s.venue.strip(), address) if p]
+    return "\n".join(dict.fromkeys(parts))
+
+
 def suggestion_bubble(s: ResourceSuggestion) -> Box:
-    rows = [_row(RESIDENT["card_when"], shorten(s.explanation or s.when_text, 80))]
-    place = s.venue or s.address
+    """One layout for every suggestion: なに, いつ (the schedule only), どこ, きょり, and a
+    button that dials whenever there is a phone number."""
+    rows = []
+    if s.what:
+        rows.append(_row(RESIDENT["card_what_is"], shorten(s.what, 60)))
+    rows.append(_row(RESIDENT["card_when"], shorten(s.when_text, 80)))
+    if not s.fits_time:
+        rows.append(_text(RESIDENT["card_other_time"], size="sm", bold=True, color="#C0392B"))
+    place = _place(s)
     if place:
-        rows.append(_row(RESIDENT["card_where"], shorten(place, 80)))
-    if s.when_text and s.when_text not in s.explanation:
-        rows.append(_row(RESIDENT["card_hours"], shorten(s.when_text, 80)))
+        rows.append(_row(RESIDENT["card_where"], shorten(place, 120)))
+    if s.distance_text:
+        rows.append(_row(RESIDENT["card_distance"], s.distance_text))
     buttons = []
     phone_link = tel_uri(s.phone)
     if phone_link:
+        rows.append(_row(RESIDENT["card_tel"], s.phone))
         buttons.append(_button(uri(RESIDENT["card_phone"], phone_link), primary=True))
-        rows.append(_row("☎", s.phone))
     return _bubble(s.name, rows, buttons)
 
 

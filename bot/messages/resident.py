@@ -102,11 +102,13 @@ RESIDENT = {
     "escalated": "地区の生活支援コーディネーター（{district}）から、{by}までにご連絡します。しばらくお待ちください。",
     "no_contact": "LINEでご連絡します",
     "card_phone": "電話する",
+    "card_what_is": "なに",
     "card_when": "いつ",
     "card_where": "どこ",
+    "card_distance": "きょり",
+    "card_tel": "電話",
+    "card_other_time": "ご希望の日時には開いていません",
     "card_what": "内容",
-    "card_hours": "時間",
-    "card_map": "地図",
     # -- safety --
     "emergency": (
         "【命にかかわるときは、すぐに119番へ】\n"
