@@ -37,9 +37,9 @@ from domain.intake import (
     wanted_from_when,
 )
 from domain.matching import suggest_resources, suggest_resources_for, volunteers_to_ask
-from domain.models import CONSENT_REFUSED, CONSENT_WITHDRAWN, DISTRICT, NEIGHBOURHOOD, Area, Match, Need, Person
+from domain.models import CONSENT_REFUSED, CONSENT_WITHDRAWN, DISTRICT, Area, Match, Need, Person
 from domain.models import VOLUNTEER as VOLUNTEER_ROLE
-from domain.schedule import PARTS, WEEKDAY_JA, weekdays_of
+from domain.schedule import PART_HOURS, PARTS, WEEKDAY_JA, weekdays_of
 from domain.understanding import understand
 from bot.messages import cards
 from bot.messages.build import Action, location as location_action, postback, say, shorten, text
@@ -537,12 +537,15 @@ def restate(turn: Turn) -> str:
                                       area=area_name(turn.session, draft.get("area_id")), when=when,
                                       words=shorten(draft.get("words") or "—", SHOWN_WORDS))
     turn.say(text(body, [pb(RESIDENT["confirm_yes"], "nc", "yes"), pb(RESIDENT["fix_category"], "nc", "cat"),
-                         pb(RESIDENT["fix_area"], "nc", "area"), pb(RESIDENT["fix_when"], "nc", "when")]))
+                         pb(RESIDENT["fix_area"], "nc", "area"), pb(RESIDENT["fix_when"], "nc", "when"),
+                         pb(RESIDENT["cancel"], "nc", "cancel")]))
     return NEED_CONFIRM
 
 
 def on_need_confirm(turn: Turn, inp: Input) -> str:
     choice = inp.args[0] if inp.args else ""
+    if choice == "cancel":
+        return show_menu(turn, lead=RESIDENT["need_cancelled"])
     if choice == "cat":
         turn.say(text(RESIDENT["ask_category"], category_buttons()))
         return NEED_CATEGORY
@@ -657,6 +660,8 @@ def on_match(turn: Turn, inp: Input) -> str:
     match_id = turn.arg_int(inp, 1)
     if action == "apv":
         return escalation_bot.approve_from_dialogue(turn, match_id)
+    if action == "rej":
+        return escalation_bot.reject_from_dialogue(turn, match_id)
     match = _match_of(turn, match_id)
     if match is None:
         turn.say(text(RESIDENT["not_yours"]))
@@ -804,12 +809,15 @@ def offer_summary(turn: Turn, offer: dict[str, Any]) -> str:
 def on_offer_car(turn: Turn, inp: Input) -> str:
     turn.data["offer"]["car"] = inp.args[:1] == ["1"]
     turn.say(text(offer_summary(turn, turn.data["offer"]),
-                  [pb(VOLUNTEER["register"], "oreg", "yes"), pb(VOLUNTEER["redo"], "oreg", "redo")]))
+                  [pb(VOLUNTEER["register"], "oreg", "yes"), pb(VOLUNTEER["redo"], "oreg", "redo"),
+                   pb(RESIDENT["cancel"], "oreg", "cancel")]))
     return OFFER_CONFIRM
 
 
 def on_offer_register(turn: Turn, inp: Input) -> str:
-    if inp.args[:1] != ["yes"]:
+    if inp.args[:1] == ["cancel"]:
+        return show_menu(turn, lead=VOLUNTEER["offer_cancelled"])
+    if inp.args[:1] != ["yes"] or "offer" not in turn.data:
         return start_offer(turn)
     offer = turn.data.pop("offer")
     slots = offer_rules.slots_from(offer["days"], offer["parts"])
@@ -832,7 +840,7 @@ def show_mine(turn: Turn, inp: Input | None = None) -> str:
                                               phone=turn.person.phone or "—") + "\n" + VOLUNTEER["no_offer"], items))
         return IDLE
     offer = offers[0]
-    slots = "・".join(sorted({f"{WEEKDAY_JA[s.weekday]}" for s in offer.slot_rows}, key=WEEKDAY_JA.index))
+    slots = slots_text(offer.slot_rows)
     body = VOLUNTEER["mine"].format(
         categories="・".join(CATEGORIES[c].short for c in offer.categories),
         areas="・".join(area_name(turn.session, r.area_id) for r in offer.area_rows),
@@ -841,6 +849,28 @@ def show_mine(turn: Turn, inp: Input | None = None) -> str:
     toggle = pb(VOLUNTEER["resume"], "opause", offer.id, 0) if offer.paused else pb(VOLUNTEER["pause"], "opause", offer.id, 1)
     turn.say(text(body, [pb(VOLUNTEER["change"], "menu", "help"), toggle, *items]))
     return IDLE
+
+
+def slots_text(slot_rows) -> str:
+    """月・水・金：午前・午後／土：夕方 — each group of days with its times (午前, not 9:00〜12:00)."""
+    by_day: dict[int, list[str]] = {}
+    for slot in sorted(slot_rows, key=lambda r: (r.weekday, r.start_time)):
+        bit = next((b for b, hours in PART_HOURS.items() if hours == (slot.start_time, slot.end_time)), None)
+        label = PARTS[bit][1] if bit else f"{slot.start_time:%H:%M}〜{slot.end_time:%H:%M}".lstrip("0")
+        by_day.setdefault(slot.weekday, [])
+        if label not in by_day[slot.weekday]:
+            by_day[slot.weekday].append(label)
+    groups: dict[str, list[int]] = {}
+    for day, labels in by_day.items():
+        groups.setdefault("・".join(labels), []).append(day)
+    return "／".join(f"{_days_text(days)}：{times}" for times, days in groups.items()) or "—"
+
+
+def _days_text(days: list[int]) -> str:
+    """月・水・金, or 月〜金 for a run of three days or more."""
+    if len(days) >= 3 and days == list(range(days[0], days[-1] + 1)):
+        return f"{WEEKDAY_JA[days[0]]}〜{WEEKDAY_JA[days[-1]]}"
+    return "・".join(WEEKDAY_JA[d] for d in days)
 
 
 def on_offer_pause(turn: Turn, inp: Input) -> str:

@@ -121,11 +121,16 @@ def request_card(match_id: int, category: str, area: str, when: str) -> Message:
                 _bubble(VOLUNTEER["request_title"], rows, buttons))
 
 
-def approval_card(match_id: int, volunteer: str, category: str, area: str, when: str) -> Message:
+def approval_card(match_id: int, volunteer: str, category: str, area: str, when: str, why: str = "") -> Message:
+    """承認する or 見送る, with the reason this category needs the coordinator's approval."""
     body = COORDINATOR["approval_body"].format(volunteer=volunteer, category=category, area=area, when=when)
-    buttons = [_button(postback(COORDINATOR["approve"], postbacks.encode("m", "apv", match_id)), primary=True)]
+    rows = [_text(body)]
+    if why:
+        rows.append(_row(COORDINATOR["approval_why"], why))
+    buttons = [_button(postback(COORDINATOR["approve"], postbacks.encode("m", "apv", match_id)), primary=True),
+               _button(postback(COORDINATOR["reject"], postbacks.encode("m", "rej", match_id)))]
     return flex(COORDINATOR["approval_alt"].format(category=category, area=area),
-                _bubble(COORDINATOR["approval_title"], [_text(body)], buttons))
+                _bubble(COORDINATOR["approval_title"], rows, buttons))
 
 
 def choice_card(title: str, options: Sequence[tuple[str, str, bool]], done: Action | None = None,

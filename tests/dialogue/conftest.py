@@ -48,7 +48,7 @@ def grow(stack, town: Town) -> Town:
 
 
 @pytest.fixture
-def city(stack) -> Town:
+def city(stack) -> Town:  # noqa: F811
     return grow(stack, build_town(stack))
 
 
