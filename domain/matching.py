@@ -246,13 +246,13 @@ def _rank_resources(candidates: Iterable[ResourceCandidate], query: Query, now: 
     return best
 
 
-def what_text(kind: str, description: str = "", limit: int = 36) -> str:
-    """体操・通いの場（転倒予防の体操）: the kind, and the description when it is short."""
-    label = RESOURCE_KINDS.get(kind, "")
+def what_text(kind: str, description: str = "", limit: int = 30) -> str:
+    """What it is in a few words: its own short description (食料品・日用品を積んだ車が来ます),
+    else its kind (体操・通いの場)."""
     description = " ".join((description or "").split())
-    if description and len(label) + len(description) + 2 <= limit:
-        return f"{label}（{description}）" if label else description
-    return label or description[:limit]
+    if description and len(description) <= limit:
+        return description
+    return RESOURCE_KINDS.get(kind, "") or description[:limit]
 
 
 def _far_text(c: ResourceCandidate, metres: float | None) -> str:

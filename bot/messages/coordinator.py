@@ -6,7 +6,7 @@ COORDINATOR = {
     "approval_title": "担い手の確認のお願い",
     "approval_alt": "担い手の確認のお願い：{category}（{area}）",
     "approval_body": "{volunteer}さんが「{category}」（{area}・{when}）を引き受けました。住民と会う前に、確認をお願いします。",
-    "approval_why": "確認の理由",
+    "approval_why": "理由",
     "approve": "承認する",
     "reject": "見送る",
     "already_decided": "このお手伝いは、すでに承認または見送りが決まっています。",

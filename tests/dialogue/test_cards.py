@@ -49,7 +49,7 @@ def test_a_hospital_escort_gets_transport_not_a_walking_club_and_a_saturday_serv
     assert "ノルディックウォーキングの会" not in all_text(carousel)
     assert shown == ["おでかけ支援 あさか号", "土曜の送迎ボランティア"]
     first, saturday = bubbles(carousel)
-    assert rows_of(first) == {"なに": "移動支援・送迎（通院・買い物の送迎）", "いつ": "平日 8:00〜17:00",
+    assert rows_of(first) == {"なに": "通院・買い物の送迎", "いつ": "平日 8:00〜17:00",
                               "どこ": "安積地区社協\n郡山市安積町荒井1-1", "きょり": "歩いて1分",
                               "電話": "024-555-0505"}
     assert RESIDENT["card_other_time"] not in all_text(first)
