@@ -17,6 +17,9 @@ Resource score (higher first), out of 100:
   fresh     5 verified within 6 months, 2.5 within a year
   place     -10 for a bare place (a 公民館 as a building, an offered space): the activity
             held there is what the resident asked for, so activities come first
+  Only resources whose kind can meet the category are candidates (KIND_FIT: a walking club
+  tagged 外出 is no hospital escort), and those that meet only at other times than the one
+  wanted are shown after all the others, saying so.
 Volunteer score (only volunteers free at the time wanted are asked), out of 100:
   area      30 same neighbourhood, 25 same district, 15 city-wide
   load      up to 40: 40 when never asked, rising back from 0 over 14 days since last asked
