@@ -460,6 +460,9 @@ def public_answer(turn: Turn, inp: Input) -> str:
     understood = turn.understand(inp.text)
     category = understood.category if understood.category != "other" else ""
     named = area_rules.areas_named_in(turn.session, inp.text)
+    if named and not category:  # read the need without the place name in the way
+        rest = turn.understand(area_rules.without_area_names(inp.text, named[:1]))
+        category = rest.category if rest.category != "other" else ""
     if named:
         turn.say(text(RESIDENT["public_only"]))
         return show_info(turn, named[0].id, category or None)

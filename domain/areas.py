@@ -353,3 +353,14 @@ def areas_named_in(session: Session, text: str) -> list[Area]:
             found.append((max(len(f) for f in forms if f in folded), area))
     found.sort(key=lambda e: -e[0])
     return [area for _n, area in found]
+
+
+def without_area_names(text: str, areas: Iterable[Area]) -> str:
+    """The text with these areas' names (and a particle after them) taken out, so that the rest
+    is read alone: 「あらいでかいもの」 would otherwise read as でかい."""
+    folded = fold(text)
+    for area in areas:
+        for form in sorted(name_forms(area), key=len, reverse=True):
+            if len(form) >= 2:
+                folded = re.sub(re.escape(form) + r"(?:から|まで|で|に|の|は|へ|です)?", "、", folded)
+    return folded

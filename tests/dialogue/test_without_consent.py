@@ -29,7 +29,7 @@ def nothing_kept(stack, user: str, words: str) -> None:
 
 def test_a_need_naming_its_area_gets_that_areas_information_for_that_need(stack, city):
     user = declined(stack)
-    words = "あらいに住んでいます。かいものにいけない"
+    words = "あらいで かいものに こまっています"  # read without the place: not でかい
     stack.sim.send_text(user, words)
     stack.settle()
     texts = stack.sim.texts(user)
