@@ -58,7 +58,8 @@ class Services:
 
         return BotSettings(console_url=self.config.console_url or None, deadline_policy=self.config.deadline_policy(),
                            profile_lookup=self.line_api.profile_name,
-                           role_menu=lambda user_id, roles: link_for_roles(self.line_api, user_id, roles))
+                           role_menu=lambda user_id, roles: link_for_roles(self.line_api, user_id, roles),
+                           area_radius_km=self.config.area_radius_km)
 
     def console_deps(self):
         """What the console needs: sessions, clock, LINE Login settings and the case notifier."""

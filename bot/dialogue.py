@@ -38,9 +38,9 @@ from domain.intake import (
     wanted_from_when,
 )
 from domain.matching import suggest_resources, suggest_resources_for, volunteers_to_ask
-from domain.models import DISTRICT, NEIGHBOURHOOD, Area, Match, Need, Person
+from domain.models import CONSENT_REFUSED, CONSENT_WITHDRAWN, DISTRICT, Area, Match, Need, Person
 from domain.models import VOLUNTEER as VOLUNTEER_ROLE
-from domain.schedule import PARTS, WEEKDAY_JA, weekdays_of
+from domain.schedule import PART_HOURS, PARTS, WEEKDAY_JA, weekdays_of
 from domain.understanding import understand
 from bot.messages import cards
 from bot.messages.build import Action, location as location_action, postback, say, shorten, text
@@ -66,12 +66,14 @@ OFFER_DAYS = "offer.days"
 OFFER_TIMES = "offer.times"
 OFFER_CAR = "offer.car"
 OFFER_CONFIRM = "offer.confirm"
+AREA_CONFIRM = "area.confirm"
 
 MENU_WORDS = {"メニュー", "めにゅー", "menu", "最初", "はじめ", "もどる", "戻る"}
 DELETE_WORDS = {"わたしのデータを消す", "私のデータを消す", "データを消す", "データを消して", "退会"}
 PERSON_WORDS = {"人に相談したい", "ひとにそうだんしたい", "人と話したい"}
 USAGE_WORDS = {"使い方", "つかいかた", "ヘルプ", "help"}
 SHOWN_WORDS = 60  # the resident's words are shortened to this in restatements
+URGENT_CATEGORY_CONFIDENCE = 0.6  # below this an urgent case is filed as 緊急, not as a category
 
 
 @dataclass
@@ -212,32 +214,110 @@ def needs_consent(turn: Turn) -> bool:
 
 
 # -- area ----------------------------------------------------------------------------------------
-def _area_buttons(turn: Turn, parent_id: int | None, page: int, purpose: str) -> list[Action]:
+AREA_PER_PAGE = 9      # with まえへ・つぎへ・もどる and 位置情報 that is 13, LINE's most
+AREA_DIRECT = 11       # up to this many districts are buttons at once; more are found by kana row
+
+
+def _radius_m(turn: Turn) -> float:
+    return 1000 * float(getattr(getattr(turn.ctx, "settings", None), "area_radius_km", 8.0))
+
+
+def _districts(turn: Turn, parent_id: int | None = None) -> list[Area]:
     children = area_rules.children(turn.session, parent_id)
     if parent_id is None and len(children) == 1:  # one city: start from its districts
         children = area_rules.children(turn.session, children[0].id)
-        parent_id = None
-    per_page = 10
-    chunk = children[page * per_page:(page + 1) * per_page]
-    buttons = [pb(shorten(a.name, 20), "area", a.id, purpose, display=a.name) for a in chunk]
-    if len(children) > (page + 1) * per_page:
-        buttons.append(pb(RESIDENT["more"], "areas", parent_id or 0, page + 1, purpose))
+    return children
+
+
+def _area_button(area: Area, purpose: str, row: str = "", page: int = 0) -> Action:
+    return pb(shorten(area.name, 20), "area", area.id, purpose, row, page, display=area.name)
+
+
+def _with_location(buttons: list[Action], purpose: str) -> list[Action]:
     if purpose != "offer":
         buttons.append(location_action(RESIDENT["send_location"]))
     return buttons
 
 
+def _row_label(row: str) -> str:
+    return RESIDENT["kana_other"] if row == area_rules.OTHER_ROW else RESIDENT["kana_row"].format(row=row)
+
+
+def _area_buttons(turn: Turn, parent_id: int | None, page: int, purpose: str) -> list[Action]:
+    """The first list: the districts themselves when few, else their kana rows (あ行・か行 …)."""
+    districts = _districts(turn, parent_id)
+    if len(districts) <= AREA_DIRECT:
+        return _with_location([_area_button(a, purpose) for a in districts], purpose)
+    order = [row for row, _members in area_rules.KANA_ROWS] + [area_rules.OTHER_ROW]
+    rows = sorted({area_rules.kana_row(a) for a in districts}, key=order.index)
+    return _with_location([pb(_row_label(r), "arow", r, 0, purpose) for r in rows], purpose)
+
+
+def _paged(items: list[Action], page: int, more: Callable[[str, int], Action], back: Action | None,
+           purpose: str) -> list[Action]:
+    """One page of area buttons with まえへ / つぎへ that keep their place, and もどる."""
+    page = max(0, min(page, max(0, (len(items) - 1) // AREA_PER_PAGE)))
+    buttons = items[page * AREA_PER_PAGE:(page + 1) * AREA_PER_PAGE]
+    if page > 0:
+        buttons.append(more(RESIDENT["previous"], page - 1))
+    if len(items) > (page + 1) * AREA_PER_PAGE:
+        buttons.append(more(RESIDENT["more"], page + 1))
+    if back is not None:
+        buttons.append(back)
+    return _with_location(buttons, purpose)
+
+
 def ask_area(turn: Turn, lead: str | None = None, purpose: str = "home") -> str:
+    turn.data["area_purpose"] = purpose
     body = RESIDENT["ask_district"] if lead is None else lead + "\n" + RESIDENT["ask_district"]
     turn.say(text(body, _area_buttons(turn, None, 0, purpose)))
     return AREA
 
 
 def on_area_page(turn: Turn, inp: Input) -> str:
-    parent_id, page = turn.arg_int(inp, 0), turn.arg_int(inp, 1) or 0
+    parent_id = turn.arg_int(inp, 0)
     purpose = inp.args[2] if len(inp.args) > 2 else "home"
-    turn.say(text(RESIDENT["ask_district"], _area_buttons(turn, parent_id or None, page, purpose)))
+    turn.data["area_purpose"] = purpose
+    turn.say(text(RESIDENT["ask_district"], _area_buttons(turn, parent_id or None, 0, purpose)))
     return AREA
+
+
+def on_area_row(turn: Turn, inp: Input) -> str:
+    """v1|arow|<row>|<page>|<purpose>: the districts whose reading starts in one kana row."""
+    row = inp.args[0] if inp.args else ""
+    page = turn.arg_int(inp, 1) or 0
+    purpose = inp.args[2] if len(inp.args) > 2 else "home"
+    turn.data["area_purpose"] = purpose
+    found = [a for a in _districts(turn) if area_rules.kana_row(a) == row]
+    if not found:
+        return on_area_page(turn, Input("postback", verb="areas", args=["0", "0", purpose]))
+    items = [_area_button(a, purpose, row, page) for a in found]
+    buttons = _paged(items, page, lambda label, p: pb(label, "arow", row, p, purpose),
+                     pb(RESIDENT["back"], "areas", 0, 0, purpose), purpose)
+    turn.say(text(RESIDENT["ask_district_row"].format(row=_row_label(row)), buttons))
+    return AREA
+
+
+def _ask_neighbourhood(turn: Turn, district: Area, purpose: str, row: str = "", page: int = 0,
+                       nb_page: int = 0) -> str:
+    back = (pb(RESIDENT["back"], "arow", row, page, purpose) if row
+            else pb(RESIDENT["back"], "areas", 0, 0, purpose))
+    items = [_area_button(a, purpose, row, page) for a in area_rules.children(turn.session, district.id)]
+    buttons = _paged(items, nb_page, lambda label, p: pb(label, "nbh", district.id, p, purpose, row, page),
+                     back, purpose)
+    turn.say(text(RESIDENT["ask_neighbourhood"].format(district=district.name), buttons))
+    return AREA
+
+
+def on_neighbourhood_page(turn: Turn, inp: Input) -> str:
+    """v1|nbh|<district>|<page>|<purpose>|<row>|<row page>"""
+    district = turn.session.get(Area, turn.arg_int(inp, 0) or 0)
+    if district is None:
+        turn.say(text(RESIDENT["stale_button"]))
+        return IDLE
+    purpose = inp.args[2] if len(inp.args) > 2 else "home"
+    row = inp.args[3] if len(inp.args) > 3 else ""
+    return _ask_neighbourhood(turn, district, purpose, row, turn.arg_int(inp, 4) or 0, turn.arg_int(inp, 1) or 0)
 
 
 def on_area_pick(turn: Turn, inp: Input) -> str:
@@ -247,24 +327,93 @@ def on_area_pick(turn: Turn, inp: Input) -> str:
         turn.say(text(RESIDENT["stale_button"]))
         return IDLE
     if area.layer == DISTRICT and area_rules.children(turn.session, area.id):
-        buttons = [pb(shorten(a.name, 20), "area", a.id, purpose, display=a.name)
-                   for a in area_rules.children(turn.session, area.id)[:12]]
-        turn.say(text(RESIDENT["ask_neighbourhood"].format(district=area.name), buttons))
-        return AREA
+        row = inp.args[2] if len(inp.args) > 2 else ""
+        return _ask_neighbourhood(turn, area, purpose, row, turn.arg_int(inp, 3) or 0)
     return area_chosen(turn, area, purpose)
 
 
-def on_location(turn: Turn, inp: Input) -> str:
-    area = area_rules.nearest_area(turn.session, inp.lat or 0.0, inp.lon or 0.0, NEIGHBOURHOOD)
-    if area is None:
-        turn.say(text(RESIDENT["area_not_found"], _area_buttons(turn, None, 0, "home")))
+def on_area_text(turn: Turn, inp: Input) -> str:
+    """A typed district or neighbourhood name: 「日和田地区」「日和田」「ひわだ」, small typos too."""
+    purpose = turn.data.get("area_purpose", "home")
+    found = area_rules.find_areas_by_name(turn.session, inp.text)
+    if len(found) == 1:
+        area = found[0]
+        if area.layer == DISTRICT and area_rules.children(turn.session, area.id):
+            return _ask_neighbourhood(turn, area, purpose)
+        return area_chosen(turn, area, purpose)
+    if found:
+        buttons = [pb(shorten(area_name(turn.session, a.id), 20), "area", a.id, purpose,
+                      display=a.name) for a in found[:AREA_DIRECT]]
+        turn.say(text(RESIDENT["area_which"], _with_location(buttons, purpose)))
         return AREA
-    return area_chosen(turn, area, turn.data.get("area_purpose", "home"))
+    if turn.understand(inp.text).category != "other":  # a need typed instead: keep it for after
+        return TABLE[IDLE]["text"](turn, inp)
+    turn.say(text(RESIDENT["area_not_recognised"].format(words=shorten(inp.text, 20)),
+                  _area_buttons(turn, None, 0, purpose)))
+    return AREA
+
+
+def _too_far(turn: Turn, area: Area | None, metres: float | None) -> bool:
+    return area is None or metres is None or metres > _radius_m(turn)
+
+
+def _ask_far(turn: Turn, purpose: str) -> str:
+    turn.data["area_purpose"] = purpose
+    turn.say(text(RESIDENT["location_far"], _area_buttons(turn, None, 0, purpose)))
+    return AREA
+
+
+def on_location(turn: Turn, inp: Input) -> str:
+    """A location sent when the bot asked for the area."""
+    purpose = turn.data.get("area_purpose", "home")
+    area, metres = area_rules.locate(turn.session, inp.lat or 0.0, inp.lon or 0.0)
+    if _too_far(turn, area, metres):
+        return _ask_far(turn, purpose)
+    return area_chosen(turn, area, purpose)
+
+
+def on_location_unasked(turn: Turn, inp: Input) -> str:
+    """A location sent in the middle of something else: never changes a chosen area unasked."""
+    area, metres = area_rules.locate(turn.session, inp.lat or 0.0, inp.lon or 0.0)
+    if _too_far(turn, area, metres):
+        turn.data.setdefault("after_area", "menu")
+        return _ask_far(turn, "home")
+    current = turn.person.area_id
+    if not turn.person.consented or current is None:
+        return area_chosen(turn, area, "home")
+    if current == area.id:
+        return _back_to_flow(turn, RESIDENT["area_same"].format(area=area_name(turn.session, current)))
+    turn.data["pending_area"] = area.id
+    turn.say(text(RESIDENT["area_change_confirm"].format(old=area_name(turn.session, current),
+                                                         new=area_name(turn.session, area.id)),
+                  [pb(RESIDENT["area_change_yes"], "achg", area.id), pb(RESIDENT["cancel"], "achg", "no")]))
+    return AREA_CONFIRM
+
+
+def _back_to_flow(turn: Turn, lead: str) -> str:
+    """After a side question, back to the need being written, else to the menu."""
+    if "draft" in turn.data:
+        turn.say(text(lead))
+        return restate(turn)
+    return show_menu(turn, lead=lead + "\n" + RESIDENT["menu"])
+
+
+def on_area_change(turn: Turn, inp: Input) -> str:
+    """v1|achg|<area id>|no: the answer to 「地区を変えますか？」."""
+    pending = turn.data.pop("pending_area", None)
+    area = turn.session.get(Area, turn.arg_int(inp, 0) or 0)
+    if area is None or area.id != pending or not turn.person.consented:
+        return _back_to_flow(turn, RESIDENT["area_kept"].format(area=area_name(turn.session, turn.person.area_id)))
+    people.set_area(turn.person, area, turn.now)
+    if "draft" in turn.data:
+        turn.data["draft"]["area_id"] = area.id
+    return _back_to_flow(turn, RESIDENT["area_set"].format(area=area_name(turn.session, area.id)))
 
 
 def area_chosen(turn: Turn, area: Area, purpose: str) -> str:
-    if purpose == "info":
-        return show_info(turn, area.id)
+    turn.data.pop("area_purpose", None)
+    if purpose == "info" or purpose.startswith("info."):
+        return show_info(turn, area.id, purpose.partition(".")[2] or None)
     if purpose == "fix" and "draft" in turn.data:
         turn.data["draft"]["area_id"] = area.id
         return restate(turn)
@@ -283,18 +432,43 @@ def area_chosen(turn: Turn, area: Area, purpose: str) -> str:
 
 
 # -- public information (needs no consent) -------------------------------------------------------
-def show_info(turn: Turn, area_id: int) -> str:
+def show_info(turn: Turn, area_id: int, category: str | None = None) -> str:
+    """Public resource information for an area (for one need category when one was read)."""
     found = []
-    for code in ("salon", "exercise", "meals", "watch"):
-        found.extend(suggest_resources_for(turn.session, category=code, area_id=area_id, now=turn.now, limit=3))
+    codes = (category,) if category in CATEGORIES and category != "other" else ("salon", "exercise", "meals", "watch")
+    for code in codes:
+        found.extend(suggest_resources_for(turn.session, category=code, area_id=area_id, now=turn.now,
+                                           limit=5 if category else 3))
     unique = list({s.resource_id: s for s in found}.values())[:10]
+    if not unique and category:
+        return show_info(turn, area_id)
     if not unique:
         turn.say(menu_message(turn.person, RESIDENT["no_info"]))
         return IDLE
-    turn.say(text(RESIDENT["info_intro"]), cards.suggestions_message(unique, [pb(RESIDENT["menu_usage"], "menu", "usage"),
-                                                                             say("メニュー")]))
+    quick = [pb(RESIDENT["menu_usage"], "menu", "usage"), say("メニュー")]
+    if not turn.person.consented:
+        quick.insert(0, pb(RESIDENT["consent_yes"], "consent", "yes"))
+    intro = RESIDENT["info_intro_for"].format(area=area_name(turn.session, area_id),
+                                             category=category_label(category)) if category else RESIDENT["info_intro"]
+    turn.say(text(intro), cards.suggestions_message(unique, quick))
     turn.data.clear()
     return IDLE
+
+
+def public_answer(turn: Turn, inp: Input) -> str:
+    """Without consent a typed need is not kept: the public information for the area the person
+    names (asked with buttons when the words name none) is all the bot can give."""
+    understood = turn.understand(inp.text)
+    category = understood.category if understood.category != "other" else ""
+    named = area_rules.areas_named_in(turn.session, inp.text)
+    if named and not category:  # read the need without the place name in the way
+        rest = turn.understand(area_rules.without_area_names(inp.text, named[:1]))
+        category = rest.category if rest.category != "other" else ""
+    if named:
+        turn.say(text(RESIDENT["public_only"]))
+        return show_info(turn, named[0].id, category or None)
+    purpose = f"info.{category}" if category else "info"
+    return ask_area(turn, lead=RESIDENT["public_only"], purpose=purpose)
 
 
 # -- a resident's need ---------------------------------------------------------------------------
@@ -367,12 +541,15 @@ def restate(turn: Turn) -> str:
                                       area=area_name(turn.session, draft.get("area_id")), when=when,
                                       words=shorten(draft.get("words") or "—", SHOWN_WORDS))
     turn.say(text(body, [pb(RESIDENT["confirm_yes"], "nc", "yes"), pb(RESIDENT["fix_category"], "nc", "cat"),
-                         pb(RESIDENT["fix_area"], "nc", "area"), pb(RESIDENT["fix_when"], "nc", "when")]))
+                         pb(RESIDENT["fix_area"], "nc", "area"), pb(RESIDENT["fix_when"], "nc", "when"),
+                         pb(RESIDENT["cancel"], "nc", "cancel")]))
     return NEED_CONFIRM
 
 
 def on_need_confirm(turn: Turn, inp: Input) -> str:
     choice = inp.args[0] if inp.args else ""
+    if choice == "cancel":
+        return show_menu(turn, lead=RESIDENT["need_cancelled"])
     if choice == "cat":
         turn.say(text(RESIDENT["ask_category"], category_buttons()))
         return NEED_CATEGORY
@@ -487,6 +664,8 @@ def on_match(turn: Turn, inp: Input) -> str:
     match_id = turn.arg_int(inp, 1)
     if action == "apv":
         return escalation_bot.approve_from_dialogue(turn, match_id)
+    if action == "rej":
+        return escalation_bot.reject_from_dialogue(turn, match_id)
     match = _match_of(turn, match_id)
     if match is None:
         turn.say(text(RESIDENT["not_yours"]))
@@ -634,12 +813,15 @@ def offer_summary(turn: Turn, offer: dict[str, Any]) -> str:
 def on_offer_car(turn: Turn, inp: Input) -> str:
     turn.data["offer"]["car"] = inp.args[:1] == ["1"]
     turn.say(text(offer_summary(turn, turn.data["offer"]),
-                  [pb(VOLUNTEER["register"], "oreg", "yes"), pb(VOLUNTEER["redo"], "oreg", "redo")]))
+                  [pb(VOLUNTEER["register"], "oreg", "yes"), pb(VOLUNTEER["redo"], "oreg", "redo"),
+                   pb(RESIDENT["cancel"], "oreg", "cancel")]))
     return OFFER_CONFIRM
 
 
 def on_offer_register(turn: Turn, inp: Input) -> str:
-    if inp.args[:1] != ["yes"]:
+    if inp.args[:1] == ["cancel"]:
+        return show_menu(turn, lead=VOLUNTEER["offer_cancelled"])
+    if inp.args[:1] != ["yes"] or "offer" not in turn.data:
         return start_offer(turn)
     offer = turn.data.pop("offer")
     slots = offer_rules.slots_from(offer["days"], offer["parts"])
@@ -663,7 +845,7 @@ def show_mine(turn: Turn, inp: Input | None = None) -> str:
                                               phone=turn.person.phone or "—") + "\n" + VOLUNTEER["no_offer"], items))
         return IDLE
     offer = offers[0]
-    slots = "・".join(sorted({f"{WEEKDAY_JA[s.weekday]}" for s in offer.slot_rows}, key=WEEKDAY_JA.index))
+    slots = slots_text(offer.slot_rows)
     body = VOLUNTEER["mine"].format(
         categories="・".join(CATEGORIES[c].short for c in offer.categories),
         areas="・".join(area_name(turn.session, r.area_id) for r in offer.area_rows),
@@ -672,6 +854,28 @@ def show_mine(turn: Turn, inp: Input | None = None) -> str:
     toggle = pb(VOLUNTEER["resume"], "opause", offer.id, 0) if offer.paused else pb(VOLUNTEER["pause"], "opause", offer.id, 1)
     turn.say(text(body, [pb(VOLUNTEER["change"], "menu", "help"), toggle, *items]))
     return IDLE
+
+
+def slots_text(slot_rows) -> str:
+    """月・水・金：午前・午後／土：夕方 — each group of days with its times (午前, not 9:00〜12:00)."""
+    by_day: dict[int, list[str]] = {}
+    for slot in sorted(slot_rows, key=lambda r: (r.weekday, r.start_time)):
+        bit = next((b for b, hours in PART_HOURS.items() if hours == (slot.start_time, slot.end_time)), None)
+        label = PARTS[bit][1] if bit else f"{slot.start_time:%H:%M}〜{slot.end_time:%H:%M}".lstrip("0")
+        by_day.setdefault(slot.weekday, [])
+        if label not in by_day[slot.weekday]:
+            by_day[slot.weekday].append(label)
+    groups: dict[str, list[int]] = {}
+    for day, labels in by_day.items():
+        groups.setdefault("・".join(labels), []).append(day)
+    return "／".join(f"{_days_text(days)}：{times}" for times, days in groups.items()) or "—"
+
+
+def _days_text(days: list[int]) -> str:
+    """月・水・金, or 月〜金 for a run of three days or more."""
+    if len(days) >= 3 and days == list(range(days[0], days[-1] + 1)):
+        return f"{WEEKDAY_JA[days[0]]}〜{WEEKDAY_JA[days[-1]]}"
+    return "・".join(WEEKDAY_JA[d] for d in days)
 
 
 def on_offer_pause(turn: Turn, inp: Input) -> str:
@@ -739,6 +943,8 @@ GLOBAL: dict[str, Handler] = {
     "pb:consent": on_consent,
     "pb:area": on_area_pick,
     "pb:areas": on_area_page,
+    "pb:arow": on_area_row,
+    "pb:nbh": on_neighbourhood_page,
     "pb:del": on_delete,
     "pb:m": on_match,
     "pb:ok": on_resolved_by_resource,
@@ -749,9 +955,10 @@ GLOBAL: dict[str, Handler] = {
 
 # (state, input) → handler. One table for the whole dialogue.
 TABLE: dict[str, dict[str, Handler]] = {
-    IDLE: {"text": lambda t, i: on_idle_text(t, i), "location": on_location},
+    IDLE: {"text": lambda t, i: on_idle_text(t, i), "location": on_location_unasked},
     CONSENT: {"text": lambda t, i: (needs_consent(t) and CONSENT) or show_menu(t)},
-    AREA: {"location": on_location},
+    AREA: {"location": on_location, "text": on_area_text},
+    AREA_CONFIRM: {"pb:achg": on_area_change},
     NEED_TEXT: {"text": on_need_text, "pb:cat": on_need_category},
     NEED_CATEGORY: {"pb:cat": on_need_category, "text": on_need_text},
     NEED_WHEN: {"pb:when": on_need_when_choice, "text": on_need_when_text},
@@ -776,6 +983,8 @@ def on_idle_text(turn: Turn, inp: Input) -> str:
     (unless a coordinator is waiting for this resident's answer: then it goes to them)."""
     if escalation_bot.relay_answer(turn, inp):
         return IDLE
+    if turn.person.consent in (CONSENT_REFUSED, CONSENT_WITHDRAWN):
+        return public_answer(turn, inp)
     if needs_consent(turn):
         return CONSENT
     if turn.person.area_id is None:
@@ -805,8 +1014,12 @@ def safety_first(turn: Turn, inp: Input) -> bool:
     if understood.safety == "none":
         return False
     key = "emergency" if understood.safety == "emergency" else "crisis"
-    told = escalation_bot.escalate_safety(turn, inp.text, understood.safety, understood.category)
-    turn.say(text(RESIDENT[key] + ("\n" + RESIDENT["coordinator_told"] if told else "")))
+    # The case keeps the need's category only when it is clearly read; otherwise it is shown as
+    # 緊急 with the words (「夫が倒れて動かない」 is not スマホ・機器 because of 動かない).
+    category = understood.category if understood.confidence >= URGENT_CATEGORY_CONFIDENCE else "other"
+    told = escalation_bot.escalate_safety(turn, inp.text, understood.safety, category)
+    turn.say(text(RESIDENT[key] + ("\n" + RESIDENT["coordinator_told"] if told else ""),
+                  cards.dial_actions(RESIDENT[key])))
     return True
 
 
@@ -826,7 +1039,7 @@ def step(turn: Turn, state: str, inp: Input) -> str:
     if handler is None and inp.kind == "text":
         handler = TABLE[IDLE]["text"]
     if handler is None and inp.kind == "location":
-        handler = on_location
+        handler = on_location_unasked
     if handler is None and inp.kind == "postback":
         routed = postbacks.handler_for(inp.verb)
         if routed is not None:

@@ -15,8 +15,8 @@ from bot import notify
 from domain import escalation as esc_rules
 from domain import matches as match_rules
 from domain import needs as need_rules
-from domain.categories import label as category_label
-from domain.matching import suggest_resources, suggest_volunteers
+from domain.categories import CATEGORIES, label as category_label
+from domain.matching import suggest_resources, suggest_volunteers, volunteers_to_ask
 from domain.models import CITY, COORDINATOR as COORDINATOR_ROLE, Area, Match, Need, Person, URGENT
 from domain.people import can_see_area
 from bot.messages import cards, notices
@@ -24,6 +24,7 @@ from bot.messages.build import postback, text
 from bot.messages.coordinator import COORDINATOR
 from bot.messages.postback import encode
 from bot.messages.resident import RESIDENT
+from bot.messages.volunteer import VOLUNTEER
 
 log = structlog.get_logger(__name__)
 
@@ -122,7 +123,7 @@ def ask_approval(ctx: Any, session: Session, match: Match, need: Need) -> None:
     volunteer = session.get(Person, match.volunteer_id)
     card = cards.approval_card(match.id, (volunteer.display_name if volunteer else "") or "担い手",
                                category_label(need.category), notify.area_name(session, need.area_id),
-                               notify.when_text(need))
+                               notify.when_text(need), why=CATEGORIES[need.category].why)
     area = session.get(Area, need.area_id)
     from domain.people import coordinators_for_area
 
@@ -143,6 +144,39 @@ def approve_from_dialogue(turn: Any, match_id: int | None) -> str:
     match_rules.approve_match(turn.session, match, turn.person, turn.now)
     notify.release_contacts(turn.ctx, turn.session, match, need, reply_to_volunteer=False)
     turn.say(text(COORDINATOR["approved"]))
+    return IDLE
+
+
+def reject_from_dialogue(turn: Any, match_id: int | None) -> str:
+    """見送る on an approval card: the volunteer is thanked, and the need goes on — to the next
+    volunteers, or to the coordinator's own case when nobody is left to ask."""
+    match = turn.session.get(Match, match_id) if match_id is not None else None
+    need = turn.session.get(Need, match.need_id) if match is not None else None
+    if match is None or need is None or not _is_coordinator_for(turn, need.area_id):
+        _refuse(turn, f"reject match {match_id}")
+        return IDLE
+    if match.status != match_rules.ACCEPTED or match.approved_at is not None:
+        turn.say(text(COORDINATOR["already_decided"]))
+        return IDLE
+    match_rules.reject_match(turn.session, match, turn.person, turn.now)
+    volunteer = turn.session.get(Person, match.volunteer_id)
+    if volunteer is not None and volunteer.reachable:
+        turn.ctx.push(volunteer.line_user_id, text(VOLUNTEER["not_approved"].format(
+            category=category_label(need.category), when=notify.when_text(need))))
+    resident = turn.session.get(Person, need.person_id) if need.person_id else None
+    chosen = volunteers_to_ask(turn.session, need, turn.now)
+    matches = match_rules.ask_volunteers(turn.session, need, [v.person_id for v in chosen], turn.now,
+                                         offer_ids={v.person_id: v.offer_id for v in chosen})
+    if matches:
+        notify.send_request_cards(turn.ctx, turn.session, need, matches)
+        if resident is not None and resident.reachable:
+            turn.ctx.push(resident.line_user_id, text(RESIDENT["still_looking"]))
+        turn.say(text(COORDINATOR["rejected_asking"].format(count=len(matches))))
+        return IDLE
+    escalation = escalate_need(turn.ctx, turn.session, need, esc_rules.ALL_DECLINED)
+    if resident is not None and resident.reachable:
+        turn.ctx.push(resident.line_user_id, text(notices.resident_escalated(turn.session, escalation)))
+    turn.say(text(COORDINATOR["rejected_case"]))
     return IDLE
 
 
@@ -229,7 +263,11 @@ def on_case(turn: Any, inp: Any) -> str:
 def offer_connections(turn: Any, case: esc_rules.Escalation) -> str:
     """つなぐ: the best volunteers and resources for the case, each a button away."""
     need = turn.session.get(Need, case.need_id)
-    volunteers = suggest_volunteers(turn.session, need, turn.now, limit=3, include_unavailable=True)
+    # Those already asked stay in the list (marked), so a number keeps meaning the same person
+    # each time the list is shown.
+    asked = set(turn.session.scalars(select(Match.volunteer_id).where(Match.need_id == need.id)))
+    volunteers = suggest_volunteers(turn.session, need, turn.now, limit=min(10, 3 + len(asked)),
+                                    include_unavailable=True, exclude_asked=False)
     resources = suggest_resources(turn.session, need, turn.now, limit=3)
     if not volunteers and not resources:
         turn.say(text(COORDINATOR["nothing_to_connect"]))
@@ -237,8 +275,10 @@ def offer_connections(turn: Any, case: esc_rules.Escalation) -> str:
     lines, buttons = [], []
     for n, v in enumerate(volunteers, start=1):
         person = turn.session.get(Person, v.person_id)
-        lines.append(f"担い手{n}：{(person.display_name if person else '') or '—'}（{v.explanation}）")
-        buttons.append(postback(COORDINATOR["ask_volunteer"].format(n=n), encode("esc", "askv", case.id, v.person_id)))
+        mark = COORDINATOR["already_asked"] if v.person_id in asked else ""
+        lines.append(f"担い手{n}：{(person.display_name if person else '') or '—'}（{v.explanation}）{mark}")
+        if not mark:
+            buttons.append(postback(COORDINATOR["ask_volunteer"].format(n=n), encode("esc", "askv", case.id, v.person_id)))
     for n, r in enumerate(resources, start=1):
         lines.append(f"資源{n}：{r.name}（{r.explanation}）")
         buttons.append(postback(COORDINATOR["send_resource"].format(n=n), encode("esc", "sendr", case.id, r.resource_id)))
@@ -249,11 +289,15 @@ def offer_connections(turn: Any, case: esc_rules.Escalation) -> str:
 def connect_volunteer(turn: Any, case: esc_rules.Escalation, person_id: int | None) -> str:
     need = turn.session.get(Need, case.need_id)
     offered = {v.person_id for v in suggest_volunteers(turn.session, need, turn.now, limit=10,
-                                                       include_unavailable=True)}
+                                                       include_unavailable=True, exclude_asked=False)}
     if person_id not in offered:  # only a volunteer the system offered for this need
         _refuse(turn, f"volunteer {person_id} for escalation {case.id}")
         return IDLE
-    matches = match_rules.ask_volunteers(turn.session, need, [person_id], turn.now)
+    # The coordinator chose this volunteer: asking is the approval (no second one after 引き受ける).
+    matches = match_rules.ask_volunteers(turn.session, need, [person_id], turn.now, approved_by=turn.person)
+    if not matches:
+        turn.say(text(COORDINATOR["volunteer_already_asked"]))
+        return IDLE
     notify.send_request_cards(turn.ctx, turn.session, need, matches)
     esc_rules.audit(turn.session, turn.now, "asked_volunteer", case, turn.person, str(person_id))
     turn.say(text(COORDINATOR["volunteer_asked"]))

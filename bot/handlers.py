@@ -54,6 +54,8 @@ class BotSettings:
     profile_lookup: Callable[[str], str | None] | None = None
     # LINE user id, roles → links the rich menu of those roles (bot.richmenu.link_for_roles).
     role_menu: Callable[[str, set[str]], str] | None = None
+    # A location farther than this from every area is asked about, never taken (km).
+    area_radius_km: float = 8.0
 
 
 class EventContext:

@@ -11,7 +11,7 @@ from domain.labels import need_when_label as when_text
 from domain.models import Match, Need, Person
 from bot.messages import cards
 from bot.messages import postback as postbacks
-from bot.messages.build import postback, shorten, text
+from bot.messages.build import postback, shorten, text, uri
 from bot.messages.resident import RESIDENT
 from bot.messages.volunteer import VOLUNTEER
 
@@ -33,23 +33,39 @@ def send_request_cards(ctx: Any, session: Session, need: Need, matches: list[Mat
 
 
 def release_contacts(ctx: Any, session: Session, match: Match, need: Need, *, reply_to_volunteer: bool) -> None:
-    """Both sides learn each other's contact, once the match is accepted (and approved)."""
+    """Both sides learn each other's contact, once the match is accepted (and approved).
+
+    Each is told exactly whose number went to whom: a person without a phone number is told
+    that theirs was not given and that the coordinator relays by LINE.
+    """
     volunteer = session.get(Person, match.volunteer_id)
     resident = session.get(Person, need.person_id) if need.person_id else None
     category, when = category_label(need.category), when_text(need)
+    resident_phone = resident.phone if resident and resident.phone else ""
+    volunteer_phone = volunteer.phone if volunteer and volunteer.phone else ""
+    volunteer_name = (volunteer.display_name if volunteer else "") or "担い手"
     if reachable(volunteer):
-        message = text(VOLUNTEER["accepted_contact"].format(
+        body = VOLUNTEER["accepted_contact"].format(
             category=category, when=when, area=area_name(session, need.area_id),
             resident=(resident.display_name if resident else "") or "住民",
-            contact=(resident.phone if resident and resident.phone else VOLUNTEER["no_contact"]),
-            words=shorten(need.words or "—", 200)),
-            [postback(VOLUNTEER["done"], postbacks.encode("m", "done", match.id))])
+            contact=resident_phone or VOLUNTEER["no_contact"],
+            words=shorten(need.words or "—", 200),
+            yours=(VOLUNTEER["your_phone_given"].format(phone=volunteer_phone) if volunteer_phone
+                   else VOLUNTEER["your_phone_none"]))
+        buttons = [postback(VOLUNTEER["done"], postbacks.encode("m", "done", match.id))]
+        if cards.tel_uri(resident_phone):
+            buttons.append(uri(VOLUNTEER["call"], cards.tel_uri(resident_phone)))
+        message = text(body, buttons)
         if reply_to_volunteer:
             ctx.reply(message)
         else:
             ctx.push(volunteer.line_user_id, message)
     if reachable(resident):
+        lines = [RESIDENT["found_your_phone_given"].format(volunteer=volunteer_name, phone=resident_phone)
+                 if resident_phone else RESIDENT["found_your_phone_none"]]
+        if volunteer_phone:
+            lines.append(RESIDENT["found_their_phone"].format(volunteer=volunteer_name, phone=volunteer_phone))
+        dial = cards.tel_uri(volunteer_phone)
         ctx.push(resident.line_user_id, text(RESIDENT["volunteer_found"].format(
-            volunteer=(volunteer.display_name if volunteer else "") or "担い手",
-            category=category, when=when,
-            contact=(volunteer.phone if volunteer and volunteer.phone else RESIDENT["no_contact"]))))
+            volunteer=volunteer_name, category=category, when=when, contact="\n".join(lines)),
+            [uri(RESIDENT["card_phone"], dial)] if dial else None))

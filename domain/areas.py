@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -232,3 +234,133 @@ def nearest_area(session: Session, lat: float, lon: float,
         if rows:
             return min(rows, key=lambda a: haversine_m(lat, lon, a.lat, a.lon))
     return None
+
+
+def locate(session: Session, lat: float, lon: float) -> tuple[Area | None, float | None]:
+    """The district or neighbourhood whose centroid is nearest, and how far it is (metres).
+
+    Districts count too: in a city where only some districts list their neighbourhoods, a
+    point in a district without them belongs to that district, not to a far neighbourhood.
+    """
+    if not valid_lat_lon(lat, lon):
+        return None, None
+    rows = session.scalars(select(Area).where(
+        Area.layer.in_((DISTRICT, NEIGHBOURHOOD)), Area.lat.is_not(None), Area.lon.is_not(None))).all()
+    if not rows:
+        return None, None
+    best = min(rows, key=lambda a: (haversine_m(lat, lon, a.lat, a.lon), a.layer != NEIGHBOURHOOD))
+    return best, haversine_m(lat, lon, best.lat, best.lon)
+
+
+# -- names typed by a person ---------------------------------------------------------------------
+# The first kana of an area's reading puts it in one row of the 五十音 (あ行, か行 …), so a long
+# list of districts can be searched the way a paper index is.
+KANA_ROWS: tuple[tuple[str, str], ...] = (
+    ("あ", "あいうえおぁぃぅぇぉゔ"), ("か", "かきくけこがぎぐげご"), ("さ", "さしすせそざじずぜぞ"),
+    ("た", "たちつてとだぢづでどっ"), ("な", "なにぬねの"), ("は", "はひふへほばびぶべぼぱぴぷぺぽ"),
+    ("ま", "まみむめも"), ("や", "やゆよゃゅょ"), ("ら", "らりるれろ"), ("わ", "わをん"),
+)
+OTHER_ROW = "他"
+# Words people add to or leave off an area's name.
+_SUFFIXES = ("地区", "ちく", "地域", "ちいき", "町内会", "自治会", "行政区")
+_PUNCT = re.compile(r"[\s　。、，,．.！!？?「」『』（）()・\-ー－〜~]")
+
+
+def to_hiragana(value: str) -> str:
+    """Katakana folded to hiragana (ア→あ); everything else as it is."""
+    return "".join(chr(ord(c) - 0x60) if "ァ" <= c <= "ヶ" else c for c in value)
+
+
+def fold(value: str) -> str:
+    """The form names are compared in: NFKC, hiragana, no spaces or punctuation, lower case."""
+    return _PUNCT.sub("", to_hiragana(unicodedata.normalize("NFKC", value or ""))).lower()
+
+
+def kana_row(area: Area) -> str:
+    """あ, か, さ … (the row of the first kana of the reading), or 他 when there is no reading."""
+    first = fold(area.kana)[:1]
+    return next((row for row, members in KANA_ROWS if first and first in members), OTHER_ROW)
+
+
+def _strip_suffix(value: str) -> str:
+    for suffix in _SUFFIXES:
+        if value.endswith(suffix) and len(value) > len(suffix):
+            return value[: -len(suffix)]
+    return value
+
+
+def name_forms(area: Area) -> set[str]:
+    """Every way the area may be typed: 日和田地区, 日和田, ひわだちく, ひわだ."""
+    forms = set()
+    for value in (area.name, area.kana):
+        folded = fold(value)
+        if folded:
+            forms.update({folded, _strip_suffix(folded)})
+    return {f for f in forms if f}
+
+
+def _distance_at_most(a: str, b: str, limit: int) -> int | None:
+    """Levenshtein distance when it is at most `limit`, else None (cheap early exit)."""
+    if abs(len(a) - len(b)) > limit:
+        return None
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, start=1):
+        current = [i]
+        for j, cb in enumerate(b, start=1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        if min(current) > limit:
+            return None
+        previous = current
+    return previous[-1] if previous[-1] <= limit else None
+
+
+def find_areas_by_name(session: Session, typed: str, limit: int = 10) -> list[Area]:
+    """Districts and neighbourhoods the text names: the exact name or reading first, with or
+    without 地区, then a small typo (one letter for short names, two for long ones)."""
+    wanted = _strip_suffix(fold(typed))
+    if not wanted or len(wanted) > 40:
+        return []
+    areas = session.scalars(select(Area).where(Area.layer.in_((DISTRICT, NEIGHBOURHOOD)))
+                            .order_by(Area.sort_order, Area.kana, Area.code)).all()
+    scored: list[tuple[int, int, Area]] = []
+    for order, area in enumerate(areas):
+        forms = name_forms(area)
+        if wanted in forms:
+            scored.append((0, order, area))
+            continue
+        allowed = 1 if len(wanted) <= 5 else 2
+        if len(wanted) >= 3:
+            best = min((d for f in forms if len(f) >= 3
+                        for d in [_distance_at_most(wanted, f, allowed)] if d is not None), default=None)
+            if best is not None:
+                scored.append((best, order, area))
+    scored.sort(key=lambda e: (e[0], e[1]))
+    if scored and scored[0][0] == 0:
+        scored = [e for e in scored if e[0] == 0]
+    return [area for _d, _o, area in scored[:limit]]
+
+
+def areas_named_in(session: Session, text: str) -> list[Area]:
+    """Areas whose name (2 characters or more) appears in a longer text: 「日和田で買い物に困って」."""
+    folded = fold(text)
+    if not folded:
+        return []
+    found = []
+    for area in session.scalars(select(Area).where(Area.layer.in_((DISTRICT, NEIGHBOURHOOD)))
+                                .order_by(Area.sort_order, Area.kana, Area.code)):
+        forms = [f for f in name_forms(area) if len(f) >= 2]
+        if any(f in folded for f in forms):
+            found.append((max(len(f) for f in forms if f in folded), area))
+    found.sort(key=lambda e: -e[0])
+    return [area for _n, area in found]
+
+
+def without_area_names(text: str, areas: Iterable[Area]) -> str:
+    """The text with these areas' names (and a particle after them) taken out, so that the rest
+    is read alone: 「あらいでかいもの」 would otherwise read as でかい."""
+    folded = fold(text)
+    for area in areas:
+        for form in sorted(name_forms(area), key=len, reverse=True):
+            if len(form) >= 2:
+                folded = re.sub(re.escape(form) + r"(?:から|まで|で|に|の|は|へ|です)?", "、", folded)
+    return folded

@@ -28,7 +28,7 @@ from domain.needs import move
 
 MATCH_TRANSITIONS: dict[str, frozenset[str]] = {
     TENTATIVE: frozenset({ACCEPTED, DECLINED, EXPIRED}),
-    ACCEPTED: frozenset({DONE, WITHDRAWN}),
+    ACCEPTED: frozenset({DONE, WITHDRAWN, DECLINED}),  # declined: the coordinator did not approve
     DECLINED: frozenset(),
     EXPIRED: frozenset(),
     DONE: frozenset(),
@@ -52,11 +52,14 @@ def _move_match(match: Match, to_status: str, now: datetime) -> None:
 
 
 def ask_volunteers(session: Session, need: Need, volunteer_ids: Iterable[int], now: datetime,
-                   offer_ids: dict[int, int] | None = None) -> list[Match]:
+                   offer_ids: dict[int, int] | None = None,
+                   approved_by: Person | None = None) -> list[Match]:
     """Create tentative matches (skipping volunteers already asked) and mark them as asked.
 
     The need moves to `asking` when it is not there already. Returns the new matches; the bot
     sends each volunteer a request card (category, area, time — never name or address).
+    A coordinator who picks a volunteer (`approved_by`) has approved them by asking: no second
+    approval is asked for after they accept.
     """
     ids = [v for v in dict.fromkeys(volunteer_ids) if v != need.person_id]
     already = set(session.scalars(select(Match.volunteer_id).where(Match.need_id == need.id)))
@@ -68,6 +71,8 @@ def ask_volunteers(session: Session, need: Need, volunteer_ids: Iterable[int], n
                       offer_id=(offer_ids or {}).get(volunteer_id), status=TENTATIVE,
                       requires_approval=requires_approval(need.category), asked_at=now,
                       updated_at=now)
+        if approved_by is not None:
+            match.approved_at, match.approved_by_id = now, approved_by.id
         session.add(match)
         created.append(match)
     if created:
@@ -145,6 +150,19 @@ def approve_match(session: Session, match: Match, coordinator: Person, now: date
     match.approved_at = now
     match.approved_by_id = coordinator.id
     match.updated_at = now
+    session.flush()
+
+
+def reject_match(session: Session, match: Match, coordinator: Person, now: datetime) -> None:
+    """見送る on an approval card: the coordinator does not approve this volunteer. The match is
+    declined and the need goes back to asking (the caller asks the next volunteers)."""
+    if match.status != ACCEPTED or match.approved_at is not None:
+        raise NotApprovable(f"match {match.id} is {match.status}, approved={match.approved_at is not None}")
+    _move_match(match, DECLINED, now)
+    match.responded_at = now
+    need = session.get(Need, match.need_id)
+    if need.status == MATCHED:
+        move(need, ASKING, now, by=coordinator, note=f"match {match.id} not approved")
     session.flush()
 
 

@@ -17,6 +17,9 @@ Resource score (higher first), out of 100:
   fresh     5 verified within 6 months, 2.5 within a year
   place     -10 for a bare place (a 公民館 as a building, an offered space): the activity
             held there is what the resident asked for, so activities come first
+  Only resources whose kind can meet the category are candidates (KIND_FIT: a walking club
+  tagged 外出 is no hospital escort), and those that meet only at other times than the one
+  wanted are shown after all the others, saying so.
 Volunteer score (only volunteers free at the time wanted are asked), out of 100:
   area      30 same neighbourhood, 25 same district, 15 city-wide
   load      up to 40: 40 when never asked, rising back from 0 over 14 days since last asked
@@ -58,6 +61,31 @@ NEARBY_WHEN_FEWER = 20
 CANDIDATE_CAP = 5000
 LOAD_SHARE_DAYS = 14
 KIND_POINTS = {"public_facility": -10.0, "offered_space": -10.0}
+# Which kinds of resource can meet each need category. A resource is tagged with categories by
+# whoever entered it (a walking club tagged 外出), but a hospital escort is not met by a walking
+# club: the kind must fit as well. Kinds that offer many things fit every category.
+_GENERAL_KINDS = frozenset({"mutual_aid", "npo_service", "shakyo_service", "other"})
+KIND_FIT: dict[str, frozenset[str]] = {code: _GENERAL_KINDS | frozenset(kinds) for code, kinds in {
+    "shopping": {"shop_delivery", "transport", "silver_center", "care_provider"},
+    "outing": {"transport", "silver_center", "care_provider"},
+    "housework": {"silver_center", "care_provider"},
+    "garbage": {"silver_center", "care_provider"},
+    "meals": {"meal_delivery", "care_provider", "salon"},
+    "watch": {"watch_network", "consultation", "care_provider"},
+    "talk": {"salon", "watch_network", "consultation", "exercise_group"},
+    "exercise": {"exercise_group", "salon", "public_facility", "offered_space", "care_provider"},
+    "salon": {"salon", "exercise_group", "public_facility", "offered_space"},
+    "garden": {"silver_center"},
+    "snow": {"silver_center"},
+    "digital": {"salon", "public_facility", "consultation", "offered_space"},
+    "paperwork": {"consultation"},
+}.items()}
+
+
+def kind_fits(category: str, kind: str) -> bool:
+    """Can a resource of this kind meet a need of this category? (unknown categories: yes)"""
+    allowed = KIND_FIT.get(category)
+    return allowed is None or kind in allowed
 
 
 # -- data the ranking works on -------------------------------------------------------------------
@@ -95,6 +123,13 @@ class ResourceSuggestion:
     address: str
     phone: str
     url: str
+    what: str = ""            # what it is, in a few words: 体操・通いの場（転倒予防の体操）
+    distance_text: str = ""   # 歩いて8分 / 約4.2km / 市内全域
+
+    @property
+    def fits_time(self) -> bool:
+        """False when it meets only at other times than the one wanted (shown last, saying so)."""
+        return self.fit != OTHER_TIME
 
 
 @dataclass
@@ -214,8 +249,26 @@ def _rank_resources(candidates: Iterable[ResourceCandidate], query: Query, now: 
     return best
 
 
-def _resource_suggestions(best: list[tuple], now: datetime) -> list[ResourceSuggestion]:
+def what_text(kind: str, description: str = "", limit: int = 30) -> str:
+    """What it is in a few words: its own short description (食料品・日用品を積んだ車が来ます),
+    else its kind (体操・通いの場)."""
+    description = " ".join((description or "").split())
+    if description and len(description) <= limit:
+        return description
+    return RESOURCE_KINDS.get(kind, "") or description[:limit]
+
+
+def _far_text(c: ResourceCandidate, metres: float | None) -> str:
+    if metres is not None:
+        return distance_text(metres)
+    return "市内全域" if c.tier == 1 else ""
+
+
+def _resource_suggestions(best: list[tuple], now: datetime,
+                          descriptions: dict[int, str] | None = None) -> list[ResourceSuggestion]:
+    """Suggestions in rank order, except that those meeting only at other times come last."""
     out = []
+    best = sorted(best, key=lambda e: e[4] == OTHER_TIME)  # stable: rank order otherwise
     for _key, score, metres, c, fit, occurrence in best:
         if occurrence is None and fit == OTHER_TIME:
             occurrence = next_occurrence(c.rules, now, c.closures)
@@ -225,7 +278,8 @@ def _resource_suggestions(best: list[tuple], now: datetime) -> list[ResourceSugg
             next_start=occurrence.start if occurrence else None,
             next_end=occurrence.end if occurrence else None,
             when_text="、".join(r.describe() for r in c.rules) or "日時は問い合わせ",
-            distance_m=metres, venue=c.venue, address=c.address, phone=c.phone, url=c.url))
+            distance_m=metres, venue=c.venue, address=c.address, phone=c.phone, url=c.url,
+            what=what_text(c.kind, (descriptions or {}).get(c.id, "")), distance_text=_far_text(c, metres)))
     return out
 
 
@@ -245,13 +299,7 @@ def resource_line(c: ResourceCandidate, fit: str, occurrence: Occurrence | None,
     else:
         when = c.rules[0].short() if c.rules else "日時は問い合わせ"
     place = c.venue or RESOURCE_KINDS.get(c.kind, "")
-    if metres is not None:
-        far = distance_text(metres)
-    elif c.tier == 1:
-        far = "市内全域"
-    else:
-        far = ""
-    return "・".join(p for p in (when, place, far) if p)
+    return "・".join(p for p in (when, place, _far_text(c, metres)) if p)
 
 
 def _volunteer_base(c: VolunteerCandidate, query: Query, now: datetime) -> tuple[float, float | None]:
@@ -403,6 +451,8 @@ def load_resource_candidates(session: Session, category: str, scope: AreaScope, 
     tier_of = scope.tier
     for rid, kind, lat, lon, verified, name, venue, address, phone, url, area_id in session.connection().execute(
             _CANDIDATES, {"category": category, "area_ids": scope.candidate_area_ids}):
+        if not kind_fits(category, kind):
+            continue
         tier = tier_of(area_id)
         c = found.get(rid)
         if c is None:
@@ -417,7 +467,7 @@ def load_resource_candidates(session: Session, category: str, scope: AreaScope, 
         for rid, kind, lat, lon, verified, name, venue, address, phone, url in session.connection().execute(
                 _NEARBY, {"category": category, "lat0": lat0, "lat1": lat1, "lon0": lon0,
                           "lon1": lon1, "limit": NEARBY_LIMIT + len(found)}):
-            if rid not in found:
+            if rid not in found and kind_fits(category, kind):
                 found[rid] = ResourceCandidate(rid, name, kind, 0, venue or "", address or "",
                                                phone or "", url or "", lat, lon, verified)
     candidates = list(found.values())
@@ -500,7 +550,14 @@ def suggest_resources_for(session: Session, *, category: str, area_id: int, now:
                                           with_rules=False)
     best = _rank_resources(candidates, Query(category, wanted or Wanted(), where_from), now,
                            limit, fill=lambda batch: fill_rules(session, batch, now))
-    return _resource_suggestions(best, now)
+    return _resource_suggestions(best, now, _descriptions(session, [e[3].id for e in best]))
+
+
+def _descriptions(session: Session, ids: list[int]) -> dict[int, str]:
+    """The descriptions of the few resources shown (not loaded for every candidate)."""
+    if not ids:
+        return {}
+    return dict(session.execute(select(Resource.id, Resource.description).where(Resource.id.in_(ids))).all())
 
 
 def suggest_resources(session: Session, need: Need, now: datetime, limit: int = 5,
@@ -541,5 +598,5 @@ __all__ = [
     "rank_resources", "rank_volunteers", "load_resource_candidates", "load_volunteer_candidates",
     "fill_rules", "fill_slots",
     "suggest_resources", "suggest_resources_for", "suggest_volunteers", "volunteers_to_ask",
-    "FITS", "ARRANGEMENT", "OTHER_TIME",
+    "FITS", "ARRANGEMENT", "OTHER_TIME", "KIND_FIT", "kind_fits", "what_text",
 ]

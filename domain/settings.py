@@ -44,6 +44,9 @@ class Config:
     line_login_authorize_url: str = "https://access.line.me/oauth2/v2.1/authorize"
     console_idle_minutes: int = 30
     secret_key: str = ""
+    # A LINE location farther than this from every district and neighbourhood is not taken as
+    # the person's area: the bot asks instead (the city's own size plus a margin).
+    area_radius_km: float = 8.0
 
     ENV_NAMES = {
         "line_channel_secret": "LINE_CHANNEL_SECRET",
@@ -67,6 +70,7 @@ class Config:
         "line_login_authorize_url": "LINE_LOGIN_AUTHORIZE_URL",
         "console_idle_minutes": "SASAEAI_CONSOLE_IDLE_MINUTES",
         "secret_key": "SASAEAI_SECRET_KEY",
+        "area_radius_km": "SASAEAI_AREA_RADIUS_KM",
     }
 
     @classmethod

@@ -40,10 +40,16 @@ from typing import Any
 #   ("postback", data, displayText)           send postback data directly
 #   ("text", "…")                             type a message
 #   ("location", latitude, longitude)         send a location
+# The resident's flow shows issue 14's cards: the district list by kana row (あ行・か行 …) with
+# もどる, a district typed in kana, the 【確認】 with やめる, the suggestion cards (なに・いつ・どこ・
+# きょり and 電話する), the approval card with 承認する / 見送る, and both sides told whose number
+# went to whom.
 STEPS: list[tuple[str, str, tuple[Any, ...]]] = [
     ("follow", "resident", ("follow",)),
     ("consent", "resident", ("press", "同意する")),
-    ("district", "resident", ("press", "安積地区")),
+    ("kana-row", "resident", ("press", "あ行")),
+    ("back", "resident", ("press", "もどる")),
+    ("district-typed", "resident", ("text", "あさか")),
     ("neighbourhood", "resident", ("press", "荒井")),
     ("need-in-hiragana", "resident", ("text", "かいものにいけない")),
     ("confirm", "resident", ("press", "はい")),

@@ -60,18 +60,47 @@ def tel_uri(phone: str) -> str | None:
     return f"tel:{digits}" if len(digits) >= 3 else None
 
 
+# Numbers said in safety answers: 119番, #7119, 0570-064-556, 188 … (each becomes a dial button).
+_DIALLABLE = re.compile(r"#\d{4}|0\d{1,4}-\d{1,4}-\d{3,4}|(?<![\d-])(?:110|119|188|189)(?![\d-])")
+
+
+def dial_actions(body: str, limit: int = 13) -> list[Action]:
+    """A tel: button for every phone number in a text, in the order they appear."""
+    actions: list[Action] = []
+    for number in dict.fromkeys(_DIALLABLE.findall(body)):
+        link = "tel:" + number.replace("#", "%23").replace("-", "")
+        actions.append(uri(RESIDENT["dial"].format(number=number), link))
+    return actions[:limit]
+
+
+def _place(s: ResourceSuggestion) -> str:
+    """The place's name and address; an address that only names the city says nothing."""
+    address = s.address.strip()
+    if address.endswith(("市", "町", "村")) and len(address) <= 5:
+        address = ""
+    parts = [p for p in (s.venue.strip(), address) if p]
+    return "\n".join(dict.fromkeys(parts))
+
+
 def suggestion_bubble(s: ResourceSuggestion) -> Box:
-    rows = [_row(RESIDENT["card_when"], shorten(s.explanation or s.when_text, 80))]
-    place = s.venue or s.address
+    """One layout for every suggestion: なに, いつ (the schedule only), どこ, きょり, and a
+    button that dials whenever there is a phone number."""
+    rows = []
+    if s.what:
+        rows.append(_row(RESIDENT["card_what_is"], shorten(s.what, 60)))
+    rows.append(_row(RESIDENT["card_when"], shorten(s.when_text, 80)))
+    if not s.fits_time:
+        rows.append(_text(RESIDENT["card_other_time"], size="sm", bold=True, color="#C0392B"))
+    place = _place(s)
     if place:
-        rows.append(_row(RESIDENT["card_where"], shorten(place, 80)))
-    if s.when_text and s.when_text not in s.explanation:
-        rows.append(_row(RESIDENT["card_hours"], shorten(s.when_text, 80)))
+        rows.append(_row(RESIDENT["card_where"], shorten(place, 120)))
+    if s.distance_text:
+        rows.append(_row(RESIDENT["card_distance"], s.distance_text))
     buttons = []
     phone_link = tel_uri(s.phone)
     if phone_link:
+        rows.append(_row(RESIDENT["card_tel"], s.phone))
         buttons.append(_button(uri(RESIDENT["card_phone"], phone_link), primary=True))
-        rows.append(_row("☎", s.phone))
     return _bubble(s.name, rows, buttons)
 
 
@@ -92,11 +121,16 @@ def request_card(match_id: int, category: str, area: str, when: str) -> Message:
                 _bubble(VOLUNTEER["request_title"], rows, buttons))
 
 
-def approval_card(match_id: int, volunteer: str, category: str, area: str, when: str) -> Message:
+def approval_card(match_id: int, volunteer: str, category: str, area: str, when: str, why: str = "") -> Message:
+    """承認する or 見送る, with the reason this category needs the coordinator's approval."""
     body = COORDINATOR["approval_body"].format(volunteer=volunteer, category=category, area=area, when=when)
-    buttons = [_button(postback(COORDINATOR["approve"], postbacks.encode("m", "apv", match_id)), primary=True)]
+    rows = [_text(body)]
+    if why:
+        rows.append(_row(COORDINATOR["approval_why"], why))
+    buttons = [_button(postback(COORDINATOR["approve"], postbacks.encode("m", "apv", match_id)), primary=True),
+               _button(postback(COORDINATOR["reject"], postbacks.encode("m", "rej", match_id)))]
     return flex(COORDINATOR["approval_alt"].format(category=category, area=area),
-                _bubble(COORDINATOR["approval_title"], [_text(body)], buttons))
+                _bubble(COORDINATOR["approval_title"], rows, buttons))
 
 
 def choice_card(title: str, options: Sequence[tuple[str, str, bool]], done: Action | None = None,

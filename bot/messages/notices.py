@@ -52,6 +52,9 @@ def case_notice(session: Session, escalation: Escalation, now: datetime, console
         rows[0:0] = [(COORDINATOR["row_name"], contact.name or COORDINATOR["no_name"]),
                      (COORDINATOR["row_phone"], contact.phone or COORDINATOR["no_phone"])]
         phone = contact.phone
+    if urgent and need is not None and need.category == "other" and need.words:
+        # No category could be read: 緊急 and the person's own words, never a guess.
+        category = COORDINATOR["urgent_words"].format(words=shorten(need.words, 24))
     title = COORDINATOR["notice_title_urgent" if urgent else "notice_title"].format(category=category)
     alt = (header + COORDINATOR["notice_alt"].format(category=category, area=area_label(session, escalation.area_id)))
     return cards.escalation_card(escalation_id=escalation.id, title=title, alt=alt, rows=rows,

@@ -32,11 +32,27 @@ RESIDENT = {
         "内容をお読みのうえ「同意する」を押してください。"
     ),
     # -- area --
-    "ask_district": "お住まいの地区をえらんでください。位置情報を送っていただいても大丈夫です。",
+    "ask_district": "お住まいの地区をえらんでください。地区の名前を送っても、位置情報を送っていただいても大丈夫です。",
     "ask_neighbourhood": "{district}の中で、いちばん近いところをえらんでください。",
     "area_set": "お住まいの地区を「{area}」にしました。",
     "area_not_found": "位置情報から地区がわかりませんでした。ボタンからえらんでください。",
     "more": "つぎへ",
+    "previous": "まえへ",
+    "back": "もどる",
+    "cancel": "やめる",
+    "kana_row": "{row}行",
+    "kana_other": "その他",
+    "ask_district_row": "{row}の地区です。えらんでください。",
+    "area_which": "どちらですか？ えらんでください。",
+    "area_not_recognised": "「{words}」という地区が見つかりませんでした。ボタンからえらぶか、地区の名前を送ってください。",
+    "location_far": (
+        "送っていただいた場所は、市内の地区から遠いようです。\n"
+        "お住まいの地区をボタンからえらぶか、地区の名前を送ってください。"
+    ),
+    "area_change_confirm": "お住まいの地区を「{old}」から「{new}」に変えますか？",
+    "area_change_yes": "変える",
+    "area_kept": "地区は「{area}」のままにしました。",
+    "area_same": "お住まいの地区は「{area}」のままです。",
     "send_location": "位置情報を送る",
     # -- menu --
     "menu": "ご用件をえらんでください。",
@@ -81,16 +97,22 @@ RESIDENT = {
     "no_phone": "電話なし",
     "phone_invalid": "電話番号が読み取れませんでした。数字とハイフンで送るか「電話なし」を押してください。",
     "asking_volunteers": "近くの担い手さんに声をかけています。決まったらこちらでお知らせします。",
-    "volunteer_found": "{volunteer}さんが引き受けてくれました。\n・内容：{category}\n・いつ：{when}\n・連絡先：{contact}\n{volunteer}さんからご連絡します。",
+    "volunteer_found": "{volunteer}さんが引き受けてくれました。\n・内容：{category}\n・いつ：{when}\n{contact}",
+    "found_your_phone_given": "・{volunteer}さんに、あなたの電話番号（{phone}）をお伝えしました。{volunteer}さんからお電話があります。",
+    "found_your_phone_none": "・あなたの電話番号はお伝えしていません。連絡はコーディネーターがLINEで取り次ぎます。",
+    "found_their_phone": "・{volunteer}さんの電話番号：{phone}",
+    "still_looking": "コーディネーターと相談して、ほかの担い手さんにも声をかけています。決まったらこちらでお知らせします。",
+    "need_cancelled": "ご相談をやめました。内容は保存していません。",
     "volunteer_found_pending": "担い手さんが見つかりました。コーディネーターが確認したあと、連絡先をお知らせします。",
     "escalated": "地区の生活支援コーディネーター（{district}）から、{by}までにご連絡します。しばらくお待ちください。",
-    "no_contact": "LINEでご連絡します",
     "card_phone": "電話する",
+    "card_what_is": "なに",
     "card_when": "いつ",
     "card_where": "どこ",
+    "card_distance": "きょり",
+    "card_tel": "電話",
+    "card_other_time": "ご希望の日時には開いていません",
     "card_what": "内容",
-    "card_hours": "時間",
-    "card_map": "地図",
     # -- safety --
     "emergency": (
         "【命にかかわるときは、すぐに119番へ】\n"
@@ -105,6 +127,7 @@ RESIDENT = {
         "・暴力や虐待、お金を取られるなどのときは、地域包括支援センターか警察相談専用電話（#9110）へ。\n"
         "・いますぐ危ないときは110番・119番へ。"
     ),
+    "dial": "{number}に電話",
     "coordinator_told": "地区のコーディネーターにもすぐにお知らせしました。",
     "space_offer_thanks": "場所のお申し出、ありがとうございます。コーディネーターが確認して、ご連絡します。",
     "mine": "【あなたの登録】\n・地区：{area}\n・電話：{phone}",
@@ -127,6 +150,11 @@ RESIDENT = {
         "ご相談は「困りごとを相談」のボタンから、またはそのまま文字で送ってください。"
     ),
     "info_intro": "地域の情報です。",
+    "info_intro_for": "{area}の「{category}」の情報です。",
+    "public_only": (
+        "同意をいただいていないので、ご相談の内容は保存していません。"
+        "地域の公開されている情報をお知らせします。"
+    ),
     "no_info": "まだ地域の情報がありません。",
     "person_requested": "わかりました。地区のコーディネーターにお伝えしました。",
 }

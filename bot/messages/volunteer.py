@@ -19,7 +19,8 @@ VOLUNTEER = {
     "register": "登録する",
     "redo": "やりなおす",
     "registered": "登録しました。お手伝いのお願いが来たら、こちらでお知らせします。",
-    "mine": "【あなたの申し出】\n・できること：{categories}\n・地区：{areas}\n・時間：{slots}\n・車：{car}\n・状態：{state}",
+    "mine": "【あなたの申し出】\n・できること：{categories}\n・地区：{areas}\n・曜日と時間：{slots}\n・車：{car}\n・状態：{state}",
+    "offer_cancelled": "登録をやめました。いままでの登録は変わっていません。",
     "state_active": "受付中",
     "state_paused": "お休み中",
     "change": "変更する",
@@ -40,9 +41,17 @@ VOLUNTEER = {
     "accepted_contact": (
         "ありがとうございます。よろしくお願いします。\n"
         "・内容：{category}\n・いつ：{when}\n・地区：{area}\n・お名前：{resident}さん\n・連絡先：{contact}\n"
-        "・ご相談：{words}\n終わったら「おわりました」を押してください。"
+        "・ご相談：{words}\n{yours}\n終わったら「おわりました」を押してください。"
     ),
     "done": "おわりました",
     "thanks_done": "おつかれさまでした。ありがとうございました。",
-    "no_contact": "LINEでの連絡をご希望です（コーディネーターが取り次ぎます）",
+    "no_contact": "電話番号の登録がありません（連絡はコーディネーターがLINEで取り次ぎます）",
+    "not_approved": (
+        "「{category}」（{when}）を引き受けてくださり、ありがとうございました。\n"
+        "コーディネーターと相談した結果、今回はほかの方法でお手伝いすることになりました。"
+        "またの機会によろしくお願いします。"
+    ),
+    "your_phone_given": "住民の方にも、あなたの電話番号（{phone}）をお伝えしました。",
+    "your_phone_none": "あなたの電話番号は登録がないため、住民の方には伝えていません。",
+    "call": "電話する",
 }

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 
-from cli.commands._common import setup
+from cli.commands._common import setup, table
 
 
 def _sessions():
@@ -48,15 +48,25 @@ def run_list(args) -> int:
             for area in areas:
                 by_parent.setdefault(area.parent_id, []).append(area)
 
+            rows: list[list[object]] = []
+
             def show(parent_id, depth):
                 for area in by_parent.get(parent_id, []):
-                    print(f"{'  ' * depth}{area.code}\t{area.name}\t{area.layer}")
+                    rows.append([f"{'  ' * depth}{area.code}", area.name, area.kana or "—",
+                                 LAYER_LABELS.get(area.layer, area.layer)])
                     show(area.id, depth + 1)
 
             show(None, 0)
     finally:
         engine.dispose()
+    if not rows:
+        print("地区はまだありません（sasaeai areas import FILE で読み込めます）")
+        return 0
+    print(table(["コード", "名前", "よみ", "階層"], rows))
     return 0
+
+
+LAYER_LABELS = {"city": "第1層（市）", "district": "第2層（地区）", "neighbourhood": "第3層（町内会など）"}
 
 
 def register(subparsers) -> None:

@@ -9,7 +9,8 @@ def run_upgrade(args) -> int:
 
     config = setup()
     upgrade(config.database_url, args.revision)
-    print(f"database at revision {args.revision}")
+    print(f"データベースを最新の形にしました（リビジョン {args.revision}）" if args.revision == "head"
+          else f"データベースをリビジョン {args.revision} にしました")
     return 0
 
 

@@ -1,7 +1,7 @@
 """`sasaeai escalations`: the city's lists — 資源開発 proposals by district and category, overdue cases."""
 from __future__ import annotations
 
-from cli.commands._common import unit_of_work
+from cli.commands._common import table, tokyo_time, unit_of_work
 
 
 def run_proposals(args) -> int:
@@ -22,12 +22,16 @@ def run_proposals(args) -> int:
 def run_overdue(args) -> int:
     from domain.escalation import overdue_cases
 
+    from bot.messages.coordinator import COORDINATOR
+
     with unit_of_work() as session:
-        cases = overdue_cases(session)
-        if not cases:
-            print("期限を過ぎた相談はありません")
-        for case in cases:
-            print(f"{case.id}\t{case.area.name}\t{case.reason}\t{case.urgency}\tdue {case.resolve_due_at:%Y-%m-%d %H:%M}Z")
+        rows = [[case.id, case.area.name, COORDINATOR["reasons"].get(case.reason, case.reason),
+                 COORDINATOR["urgent"] if case.urgency == "urgent" else COORDINATOR["normal"],
+                 tokyo_time(case.resolve_due_at)] for case in overdue_cases(session)]
+    if not rows:
+        print("期限を過ぎた相談はありません")
+        return 0
+    print(table(["ID", "地区", "理由", "緊急度", "解決期限（日本時間）"], rows))
     return 0
 
 

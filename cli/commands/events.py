@@ -1,19 +1,19 @@
 """`sasaeai events`: the dead letters — events parked after failing repeatedly."""
 from __future__ import annotations
 
-from cli.commands._common import unit_of_work
+from cli.commands._common import table, tokyo_time, unit_of_work
 
 
 def run_parked(args) -> int:
     from bot import inbox
     with unit_of_work() as session:
         events = inbox.parked_events(session, args.limit)
-        if not events:
-            print("no parked events")
-        for event in events:
-            last_line = (event.last_error or "").strip().splitlines()[-1:] or [""]
-            print(f"{event.id}\t{event.event_type}\t{event.received_at:%Y-%m-%d %H:%M:%S}Z\t"
-                  f"attempts={event.attempts}\t{last_line[0][:200]}")
+        rows = [[event.id, event.event_type, tokyo_time(event.received_at), event.attempts,
+                 ((event.last_error or "").strip().splitlines()[-1:] or [""])[0][:200]] for event in events]
+    if not rows:
+        print("止まっているイベントはありません")
+        return 0
+    print(table(["ID", "種類", "受信（日本時間）", "試行回数", "最後のエラー"], rows))
     return 0
 
 
@@ -22,7 +22,8 @@ def run_retry(args) -> int:
     from domain.clock import SystemClock
     with unit_of_work() as session:
         done = inbox.requeue(session, args.event_id, SystemClock().now())
-    print("requeued" if done else f"event {args.event_id} is not parked")
+    print(f"イベント {args.event_id} を処理待ちにもどしました" if done
+          else f"イベント {args.event_id} は止まっているイベントではありません")
     return 0 if done else 1
 
 

@@ -6,7 +6,7 @@ the `sasaeai scheduler` process within a minute, through the outbox.
 """
 from __future__ import annotations
 
-from cli.commands._common import unit_of_work
+from cli.commands._common import table, unit_of_work
 
 import argparse
 import functools
@@ -130,6 +130,7 @@ def run_list(args) -> int:
                                  include_past=args.all, limit=args.limit)
         if not rows:
             print("会議はありません")
+        table_rows = []
         for m in rows:
             members = session.scalar(select(func.count()).select_from(mtg.MeetingMember)
                                      .where(mtg.MeetingMember.meeting_id == m.id))
@@ -143,10 +144,15 @@ def run_list(args) -> int:
                 flags.append(f"祝日:{m.holiday_name}")
             if m.minutes_recorded_at:
                 flags.append("会議録済")
-            print(f"{m.id}\t{when_text(m)}\t{m.layer}\t{code}\t{m.title}\t"
-                  f"{MODE_LABEL.get(m.mode, m.mode)}\t{m.place or '-'}\t"
-                  f"回答 {answered}/{members}\t{' '.join(flags)}".rstrip())
+            table_rows.append([m.id, when_text(m), LAYER_LABELS.get(m.layer, m.layer), code, m.title,
+                               MODE_LABEL.get(m.mode, m.mode), m.place or "-", f"回答 {answered}/{members}",
+                               " ".join(flags)])
+    if table_rows:
+        print(table(["ID", "日時", "層", "地区", "会議", "方法", "場所", "出欠", "メモ"], table_rows))
     return 0
+
+
+LAYER_LABELS = {"city": "第1層", "district": "第2層", "neighbourhood": "第3層"}
 
 
 def run_change(args) -> int:

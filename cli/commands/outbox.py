@@ -3,20 +3,20 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
-from cli.commands._common import unit_of_work
+from cli.commands._common import table, tokyo_time, unit_of_work
 
 
 def run_failed(args) -> int:
     from bot.outbox import FAILED, OutboxMessage
 
     with unit_of_work() as session:
-        rows = list(session.scalars(select(OutboxMessage).where(OutboxMessage.status == FAILED)
-                                    .order_by(OutboxMessage.id).limit(args.limit)))
-        if not rows:
-            print("no failed messages")
-        for row in rows:
-            print(f"{row.id}\t{row.kind}\t{row.created_at:%Y-%m-%d %H:%M:%S}Z\tattempts={row.attempts}\t"
-                  f"{(row.last_error or '')[:200]}")
+        rows = [[row.id, row.kind, tokyo_time(row.created_at), row.attempts, (row.last_error or "")[:200]]
+                for row in session.scalars(select(OutboxMessage).where(OutboxMessage.status == FAILED)
+                                           .order_by(OutboxMessage.id).limit(args.limit))]
+    if not rows:
+        print("送れなかったメッセージはありません")
+        return 0
+    print(table(["ID", "種類", "作成（日本時間）", "試行回数", "LINEのエラー"], rows))
     return 0
 
 
@@ -28,7 +28,8 @@ def run_retry(args) -> int:
         result = session.execute(update(OutboxMessage)
                                  .where(OutboxMessage.id == args.message_id, OutboxMessage.status == FAILED)
                                  .values(status=PENDING, attempts=0, available_at=SystemClock().now()))
-    print("requeued" if result.rowcount else f"message {args.message_id} has not failed")
+    print(f"メッセージ {args.message_id} を送信待ちにもどしました" if result.rowcount
+          else f"メッセージ {args.message_id} は送信に失敗したメッセージではありません")
     return 0 if result.rowcount else 1
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 
-from cli.commands._common import setup
+from cli.commands._common import setup, table
 
 
 def run_import(args) -> int:
@@ -37,8 +37,10 @@ def run_import(args) -> int:
 
 
 def run_list(args) -> int:
+    from domain.categories import CATEGORIES, RESOURCE_KINDS
     from domain.db import make_engine, make_session_factory
     from domain.importing import list_resources
+    from domain.labels import area_label
     from domain.resources import rules_of
     from domain.schedule import describe_rules
 
@@ -46,12 +48,21 @@ def run_list(args) -> int:
     engine = make_engine(config.database_url)
     try:
         with make_session_factory(engine)() as session:
-            for r in list_resources(session, kind=args.kind, status=args.status, limit=args.limit):
-                print(f"{r.id}\t{r.status}\t{r.kind}\t{r.name}\t{','.join(r.categories)}"
-                      f"\t{describe_rules(rules_of(r))}")
+            rows = [[r.id, STATUS_LABELS.get(r.status, r.status), RESOURCE_KINDS.get(r.kind, r.kind), r.name,
+                     "・".join(area_label(session, a.area_id) for a in r.area_rows) or "—",
+                     "・".join(CATEGORIES[c].short if c in CATEGORIES else c for c in r.categories),
+                     describe_rules(rules_of(r))]
+                    for r in list_resources(session, kind=args.kind, status=args.status, limit=args.limit)]
     finally:
         engine.dispose()
+    if not rows:
+        print("資源はありません")
+        return 0
+    print(table(["ID", "状態", "種類", "名前", "地区", "分類", "日時"], rows))
     return 0
+
+
+STATUS_LABELS = {"active": "公開中", "inactive": "休止", "candidate": "候補"}
 
 
 def register(subparsers) -> None:

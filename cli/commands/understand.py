@@ -16,7 +16,7 @@ def _date(value: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"not a YYYY-MM-DD date: {value!r}") from exc
+        raise argparse.ArgumentTypeError(f"日付は 2026-11-25 の形で書いてください: {value!r}") from exc
 
 
 def register(subparsers) -> None:

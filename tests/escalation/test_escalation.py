@@ -85,7 +85,7 @@ def test_declining_the_suggestions_with_no_volunteer_left_escalates(stack, town)
             people.mark_unfollowed(p, stack.clock.now())
     wants_a_volunteer(stack, resident, "体操教室に行きたい")
     assert case_of(stack).reason == esc.DECLINED_SUGGESTIONS
-    assert "住民が紹介を断った" in all_text(last(stack, town.ids["asaka_coord"]))
+    assert "「ほかの助けがほしい」" in all_text(last(stack, town.ids["asaka_coord"]))  # issue 14: not 住民が紹介を断った
 
 
 def test_every_volunteer_declining_escalates_and_the_resident_is_told(stack, town):
