@@ -74,7 +74,9 @@ class Services:
 
     def job_deps(self, digest: DigestPolicy = DigestPolicy()) -> JobDeps:
         return JobDeps(notifier=self.notifier, policy=self.config.deadline_policy(),
-                       retention=timedelta(days=self.config.retention_days), digest=digest)
+                       retention=timedelta(days=self.config.retention_days), digest=digest,
+                       event_retention=timedelta(days=self.config.event_retention_days),
+                       pseudonym_key=self.config.pseudonym_secret)
 
     def scheduler_runner(self, digest: DigestPolicy = DigestPolicy()) -> Runner:
         return Runner(self.sessions, self.clock, self.job_deps(digest))
