@@ -122,7 +122,7 @@ _events = table("inbound_events", column("id"), column("webhook_event_id"), colu
 _outbox = table("outbox_messages", column("id"), column("to_user"), column("recipients"), column("messages"),
                 column("status"), column("reply_token"), column("order_key"), column("created_at"),
                 column("sent_at"))
-_conversations = table("conversations", column("line_user_id"), column("data"))
+_conversations = table("conversations", column("line_user_id"), column("state"), column("data"))
 
 
 def pseudonym(key: bytes, line_user_id: str) -> str:
@@ -257,7 +257,11 @@ def erase(session: Session, person: Person, now: datetime, *, key: bytes, mode: 
 
     # LINE: the dialogue, the messages, the raw events.
     if line_id:
-        session.execute(delete(_conversations).where(_conversations.c.line_user_id == line_id))
+        if mode == ERASE:
+            session.execute(delete(_conversations).where(_conversations.c.line_user_id == line_id))
+        else:  # the dialogue goes on (the bot still answers them), with nothing gathered
+            session.execute(update(_conversations).where(_conversations.c.line_user_id == line_id)
+                            .values(data="{}"))
         report.messages = _erase_messages(session, line_id, anon, probes)
         report.events = _erase_events(session, line_id, anon, probes, list(current_event_ids))
 
