@@ -108,7 +108,8 @@ def logs(capsys):
     structlog.reset_defaults()
     import logging
 
-    logging.basicConfig(force=True, handlers=[logging.NullHandler()])
+    logging.basicConfig(force=True, level=logging.WARNING, handlers=[logging.NullHandler()])
+    logging.getLogger("sqlalchemy").setLevel(logging.WARNING)
 
 
 def assert_nothing_left(where: str, strings: list[str]) -> None:
