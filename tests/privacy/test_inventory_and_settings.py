@@ -218,3 +218,48 @@ def test_the_notice_links_the_full_policy_served_at_privacy(stack):
     stack.sim.send_text(user, "プライバシー")
     stack.settle()
     assert "90日" in last(stack, user)["text"]
+
+
+# -- dead letters: parked events and failed messages -----------------------------------------------
+def test_a_parked_event_keeps_who_and_which_button_not_the_words_and_the_coordinator_got_them(stack, town):
+    from bot import inbox
+    from bot.worker import EventWorker
+    from domain.models import Need
+
+    with stack.sessions.begin() as s:
+        town.person(s, "kimura", "木村 トメ", "asaka-arai")
+    user = town.ids["kimura"]
+
+    def broken(session, raw, now):
+        raise RuntimeError(f"cannot handle {raw.get('message', {}).get('text')}")
+
+    worker = EventWorker(stack.sessions, stack.clock, broken, max_attempts=1,
+                         on_parked=stack.services.event_worker()._on_parked)
+    stack.sim.send_text(user, "しょうがくきんの書類がわからない")
+    worker.run_until_idle()
+    with stack.sessions() as s:
+        parked = s.scalars(select(inbox.InboundEvent).where(inbox.InboundEvent.status == inbox.PARKED)).one()
+        assert user in parked.payload and "しょうがくきん" not in parked.payload
+        assert parked.last_error.startswith("RuntimeError at tests/privacy/") and "しょうがくきん" not in parked.last_error
+        # The fail-safe hook had the words first: the coordinator's case holds them (with consent).
+        assert s.scalars(select(Need.words)).all() == ["しょうがくきんの書類がわからない"]
+
+
+def test_a_failed_message_keeps_its_kind_and_buttons_not_its_texts(stack):
+    from bot import outbox
+    from bot.outbox import OutboxMessage
+
+    user = stack.new_user()
+    stack.settle()
+    stack.sim.set_fault("status", "push", status=400)  # LINE refuses it: failed for good
+    with stack.sessions.begin() as s:
+        outbox.enqueue_push(s, user_id=user, now=stack.clock.now(), messages=[{
+            "type": "text", "text": "山田 ハナさん 024-123-4567",
+            "quickReply": {"items": [{"type": "action", "action": {
+                "type": "postback", "label": "はい", "data": "v1|m|acc|7"}}]}}])
+    stack.settle()
+    with stack.sessions() as s:
+        failed = s.scalars(select(OutboxMessage).where(OutboxMessage.status == "failed")).one()
+    assert "山田" not in failed.messages and "024-123-4567" not in failed.messages
+    body = json.loads(failed.messages)
+    assert body[0]["type"] == "text" and "v1|m|acc|7" in failed.messages and failed.to_user == user
