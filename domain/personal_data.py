@@ -28,6 +28,7 @@ from sqlalchemy import ColumnElement, column, delete, or_, select, table, update
 from sqlalchemy.orm import Session
 
 from domain import escalation as esc_rules
+from domain.base import UTCDateTime
 from domain import needs as need_rules
 from domain.escalation import AuditEntry, CaseNote, Escalation, Proposal
 from domain.models import (
@@ -117,11 +118,11 @@ _PERSONAL_ROLES_ON_WITHDRAWAL = {"resident", "volunteer"}
 
 # The LINE tables, by name (defined in bot/: the domain does not import them).
 _events = table("inbound_events", column("id"), column("webhook_event_id"), column("source_key"),
-                column("payload"), column("status"), column("last_error"), column("received_at"),
-                column("handled_at"))
+                column("payload"), column("status"), column("last_error"), column("received_at", UTCDateTime()),
+                column("handled_at", UTCDateTime()))
 _outbox = table("outbox_messages", column("id"), column("to_user"), column("recipients"), column("messages"),
-                column("status"), column("reply_token"), column("order_key"), column("created_at"),
-                column("sent_at"))
+                column("status"), column("reply_token"), column("order_key"), column("created_at", UTCDateTime()),
+                column("sent_at", UTCDateTime()))
 _conversations = table("conversations", column("line_user_id"), column("state"), column("data"))
 
 
@@ -342,7 +343,8 @@ def _erase_messages(session: Session, line_id: str, anon: str, probes: list[str]
     kept += session.execute(update(_outbox).where(o.status != "pending", _containing(o.messages, probes))
                             .values(messages="[]")).rowcount
     # Multicasts: the person leaves the recipient lists.
-    for row in session.execute(select(o.id, o.recipients).where(o.recipients.contains(line_id, autoescape=True))):
+    for row in session.execute(select(o.id, o.recipients).where(
+            o.recipients.contains(line_id, autoescape=True))).all():
         ids = [anon if r == line_id else r for r in json.loads(row.recipients or "[]")]
         session.execute(update(_outbox).where(o.id == row.id).values(recipients=json.dumps(ids)))
         kept += 1
@@ -358,7 +360,7 @@ def _erase_events(session: Session, line_id: str, anon: str, probes: list[str], 
         handled = or_(handled, e.webhook_event_id.in_(current))
     condition = or_(theirs, _containing(e.payload, probes))
     count = 0
-    for row in session.execute(select(e.id, e.payload, e.source_key).where(handled, condition)):
+    for row in session.execute(select(e.id, e.payload, e.source_key).where(handled, condition)).all():
         payload = reduce_event_payload(row.payload, {line_id: anon})
         key = f"user:{anon}" if row.source_key == f"user:{line_id}" else row.source_key
         session.execute(update(_events).where(e.id == row.id).values(payload=payload, source_key=key))
@@ -448,14 +450,27 @@ class Reduction:
     failed: int = 0
 
 
-def reduce_old(session: Session, now: datetime, age: timedelta, *, key: bytes, batch: int = 1000) -> Reduction:
+def reduce_old(session: Session, now: datetime, age: timedelta, *, key: bytes, batch: int = 2000,
+               rounds: int = 50) -> Reduction:
     """Everyone's handled events and sent message bodies older than `age`: reduced to their shape
-    (counts stay); parked events and failed messages not yet redacted: redacted now."""
+    (counts stay); parked events and failed messages not yet redacted: redacted now.
+
+    Works in batches (at most `rounds` of them a call; the job comes back for the rest)."""
     report = Reduction()
-    cutoff = now - age
+    for _ in range(rounds):
+        step = _reduce_batch(session, now - age, key, batch)
+        for name in ("messages", "events", "parked", "failed"):
+            setattr(report, name, getattr(report, name) + getattr(step, name))
+        if max(step.messages, step.events, step.parked, step.failed) < batch:
+            break
+    return report
+
+
+def _reduce_batch(session: Session, cutoff: datetime, key: bytes, batch: int) -> Reduction:
+    report = Reduction()
     o, e = _outbox.c, _events.c
     for row in session.execute(select(o.id, o.to_user).where(
-            o.status.in_(("sent", "failed")), o.created_at < cutoff, o.messages != "[]").limit(batch)):
+            o.status.in_(("sent", "failed")), o.created_at < cutoff, o.messages != "[]").limit(batch)).all():
         to_user = row.to_user
         if to_user and not to_user.startswith(ANON_PREFIX):
             to_user = pseudonym(key, to_user)
@@ -464,7 +479,7 @@ def reduce_old(session: Session, now: datetime, age: timedelta, *, key: bytes, b
         report.messages += 1
     for row in session.execute(select(e.id, e.payload, e.source_key).where(
             e.status.in_(("done", "parked")), e.received_at < cutoff,
-            e.source_key.not_like(f"user:{ANON_PREFIX}%"), e.source_key.not_like("reduced:%")).limit(batch)):
+            e.source_key.not_like(f"user:{ANON_PREFIX}%"), e.source_key.not_like("reduced:%")).limit(batch)).all():
         source_key = row.source_key
         if source_key.startswith("user:"):
             source_key = "user:" + pseudonym(key, source_key[len("user:"):])
@@ -475,13 +490,13 @@ def reduce_old(session: Session, now: datetime, age: timedelta, *, key: bytes, b
         report.events += 1
     for row in session.execute(select(e.id, e.payload).where(
             e.status == "parked", e.payload.not_like(f'%"{REDACTED}"%'), e.payload.not_like('%"reduced":true%'))
-            .limit(batch)):
+            .limit(batch)).all():
         redacted = redact_event_payload(row.payload)
         if redacted != row.payload:
             session.execute(update(_events).where(e.id == row.id).values(payload=redacted))
             report.parked += 1
     for row in session.execute(select(o.id, o.messages).where(
-            o.status == "failed", o.messages != "[]", o.messages.not_like(f"%{REDACTED}%")).limit(batch)):
+            o.status == "failed", o.messages != "[]", o.messages.not_like(f"%{REDACTED}%")).limit(batch)).all():
         session.execute(update(_outbox).where(o.id == row.id).values(messages=redact_message_body(row.messages)))
         report.failed += 1
     return report

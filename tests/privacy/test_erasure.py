@@ -117,7 +117,16 @@ def assert_nothing_left(where: str, strings: list[str]) -> None:
     assert not left, left
 
 
-def test_erasing_leaves_nothing_of_the_person_in_any_table_or_log(stack, town, logs):
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_stack(request):
+    return request.getfixturevalue("stack" if request.param == "sqlite" else "pg_stack")
+
+
+def test_erasing_leaves_nothing_of_the_person_in_any_table_or_log(any_stack, logs):
+    from tests.bot.conftest import build_town
+
+    stack = any_stack
+    town = build_town(stack)
     resident = whole_life(stack, town)
     before = every_value(stack)
     assert all(s in before for s in (resident, NAME, PHONE, WORDS, NOTE))  # the probe is real
