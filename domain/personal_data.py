@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Iterable
 
-from sqlalchemy import ColumnElement, column, delete, or_, select, table, update
+from sqlalchemy import ColumnElement, bindparam, column, delete, func, or_, select, table, update
 from sqlalchemy.orm import Session
 
 from domain import escalation as esc_rules
@@ -330,25 +330,43 @@ def _scrub_free_text(session: Session, probes: list[str]) -> int:
 
 
 def _erase_messages(session: Session, line_id: str, anon: str, probes: list[str]) -> int:
-    """Messages to the person, and messages to others that name them or repeat their words."""
+    """Messages to the person, and messages to others that name them or repeat their words.
+
+    Not yet sent: deleted (nobody needs them any more). Sent, failed or on the wire: the row stays
+    as a count, without body, address or reply token. Multicasts: they leave the recipients."""
     o = _outbox.c
-    to_them = o.to_user == line_id
-    # Not yet sent: nobody needs them any more.
-    gone = session.execute(delete(_outbox).where(o.status == "pending", or_(to_them, _containing(o.messages, probes))
-                                                 )).rowcount
-    # Sent (or failed, or on the wire): the row stays as a count, without body or address.
-    kept = session.execute(update(_outbox).where(o.status != "pending", to_them)
-                           .values(to_user=anon, messages="[]", reply_token=None,
-                                   order_key=anon)).rowcount
-    kept += session.execute(update(_outbox).where(o.status != "pending", _containing(o.messages, probes))
-                            .values(messages="[]")).rowcount
-    # Multicasts: the person leaves the recipient lists.
-    for row in session.execute(select(o.id, o.recipients).where(
-            o.recipients.contains(line_id, autoescape=True))).all():
-        ids = [anon if r == line_id else r for r in json.loads(row.recipients or "[]")]
-        session.execute(update(_outbox).where(o.id == row.id).values(recipients=json.dumps(ids)))
-        kept += 1
-    return gone + kept
+    names = _containing(o.messages, probes)
+    found = session.execute(select(o.id, o.status, o.to_user, o.recipients, names.label("names")).where(or_(
+        o.to_user == line_id, names, o.recipients.contains(line_id, autoescape=True)))).all()
+
+    def without_them(recipients: str) -> str:
+        return json.dumps([x for x in json.loads(recipients or "[]") if x != line_id])
+
+    # Not yet sent and about them: nobody needs it any more. A multicast to others too goes on
+    # without them.
+    gone = [{"row_id": r.id} for r in found if r.status == "pending" and (r.to_user == line_id or r.names)]
+    leaving = [{"row_id": r.id, "new_recipients": without_them(r.recipients)} for r in found
+               if r.status == "pending" and not (r.to_user == line_id or r.names)]
+    if gone:
+        session.execute(delete(_outbox).where(o.id == bindparam("row_id")), gone)
+    if leaving:
+        session.execute(update(_outbox).where(o.id == bindparam("row_id")).values(
+            recipients=bindparam("new_recipients")), leaving)
+    # Sent, failed or on the wire: the row stays as a count, without body, address or reply token.
+    changes = []
+    for r in found:
+        if r.status == "pending":
+            continue
+        change = {"row_id": r.id, "new_to": anon if r.to_user == line_id else r.to_user,
+                  "new_recipients": r.recipients}
+        if r.recipients and line_id in r.recipients:
+            change["new_recipients"] = json.dumps([anon if x == line_id else x for x in json.loads(r.recipients)])
+        changes.append(change)
+    if changes:
+        session.execute(update(_outbox).where(o.id == bindparam("row_id")).values(
+            messages="[]", reply_token=None, to_user=bindparam("new_to"), recipients=bindparam("new_recipients"),
+            order_key=func.coalesce(bindparam("new_to"), "erased")), changes)
+    return len(found)
 
 
 def _erase_events(session: Session, line_id: str, anon: str, probes: list[str], current: list[str]) -> int:
@@ -359,13 +377,13 @@ def _erase_events(session: Session, line_id: str, anon: str, probes: list[str], 
     if current:
         handled = or_(handled, e.webhook_event_id.in_(current))
     condition = or_(theirs, _containing(e.payload, probes))
-    count = 0
-    for row in session.execute(select(e.id, e.payload, e.source_key).where(handled, condition)).all():
-        payload = reduce_event_payload(row.payload, {line_id: anon})
-        key = f"user:{anon}" if row.source_key == f"user:{line_id}" else row.source_key
-        session.execute(update(_events).where(e.id == row.id).values(payload=payload, source_key=key))
-        count += 1
-    return count
+    rows = [{"row_id": row.id, "reduced": reduce_event_payload(row.payload, {line_id: anon}),
+             "key": f"user:{anon}" if row.source_key == f"user:{line_id}" else row.source_key}
+            for row in session.execute(select(e.id, e.payload, e.source_key).where(handled, condition)).all()]
+    if rows:
+        session.execute(update(_events).where(e.id == bindparam("row_id")).values(
+            payload=bindparam("reduced"), source_key=bindparam("key")), rows)
+    return len(rows)
 
 
 # -- what an event keeps ------------------------------------------------------------------------
@@ -469,14 +487,18 @@ def reduce_old(session: Session, now: datetime, age: timedelta, *, key: bytes, b
 def _reduce_batch(session: Session, cutoff: datetime, key: bytes, batch: int) -> Reduction:
     report = Reduction()
     o, e = _outbox.c, _events.c
+    messages = []
     for row in session.execute(select(o.id, o.to_user).where(
             o.status.in_(("sent", "failed")), o.created_at < cutoff, o.messages != "[]").limit(batch)).all():
         to_user = row.to_user
         if to_user and not to_user.startswith(ANON_PREFIX):
             to_user = pseudonym(key, to_user)
-        session.execute(update(_outbox).where(o.id == row.id).values(
-            messages="[]", to_user=to_user, recipients=None, reply_token=None, order_key=to_user or "reduced"))
-        report.messages += 1
+        messages.append({"row_id": row.id, "anon": to_user, "order": to_user or "reduced"})
+    if messages:
+        session.execute(update(_outbox).where(o.id == bindparam("row_id")).values(
+            messages="[]", to_user=bindparam("anon"), recipients=None, reply_token=None,
+            order_key=bindparam("order")), messages)
+    events = []
     for row in session.execute(select(e.id, e.payload, e.source_key).where(
             e.status.in_(("done", "parked")), e.received_at < cutoff,
             e.source_key.not_like(f"user:{ANON_PREFIX}%"), e.source_key.not_like("reduced:%")).limit(batch)).all():
@@ -485,20 +507,27 @@ def _reduce_batch(session: Session, cutoff: datetime, key: bytes, batch: int) ->
             source_key = "user:" + pseudonym(key, source_key[len("user:"):])
         else:
             source_key = "reduced:" + hashlib.sha256(source_key.encode()).hexdigest()[:24]
-        session.execute(update(_events).where(e.id == row.id).values(
-            payload=reduce_event_payload(row.payload, key=key), source_key=source_key))
-        report.events += 1
+        events.append({"row_id": row.id, "reduced": reduce_event_payload(row.payload, key=key), "key": source_key})
+    if events:
+        session.execute(update(_events).where(e.id == bindparam("row_id")).values(
+            payload=bindparam("reduced"), source_key=bindparam("key")), events)
+    parked = []
     for row in session.execute(select(e.id, e.payload).where(
             e.status == "parked", e.payload.not_like(f'%"{REDACTED}"%'), e.payload.not_like('%"reduced":true%'))
             .limit(batch)).all():
         redacted = redact_event_payload(row.payload)
         if redacted != row.payload:
-            session.execute(update(_events).where(e.id == row.id).values(payload=redacted))
-            report.parked += 1
-    for row in session.execute(select(o.id, o.messages).where(
-            o.status == "failed", o.messages != "[]", o.messages.not_like(f"%{REDACTED}%")).limit(batch)).all():
-        session.execute(update(_outbox).where(o.id == row.id).values(messages=redact_message_body(row.messages)))
-        report.failed += 1
+            parked.append({"row_id": row.id, "redacted": redacted})
+    if parked:
+        session.execute(update(_events).where(e.id == bindparam("row_id")).values(payload=bindparam("redacted")),
+                        parked)
+    failed = [{"row_id": row.id, "redacted": redact_message_body(row.messages)}
+              for row in session.execute(select(o.id, o.messages).where(
+                  o.status == "failed", o.messages != "[]", o.messages.not_like(f"%{REDACTED}%")).limit(batch)).all()]
+    if failed:
+        session.execute(update(_outbox).where(o.id == bindparam("row_id")).values(messages=bindparam("redacted")),
+                        failed)
+    report.messages, report.events, report.parked, report.failed = len(messages), len(events), len(parked), len(failed)
     return report
 
 

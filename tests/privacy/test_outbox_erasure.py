@@ -1,0 +1,36 @@
+"""Erasure in the outbox: what is not yet sent about them goes; a multicast goes on without them."""
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+
+from bot import outbox
+from bot.outbox import OutboxMessage
+from domain import people, personal_data
+from domain.db import transaction
+
+A, B, C = ("U" + c * 32 for c in "abc")
+
+
+def test_a_multicast_goes_on_without_them_and_a_sent_one_keeps_no_id(sessions, clock):
+    now = clock.now()
+    with transaction(sessions) as s:
+        for user in (A, B, C):
+            people.get_or_create_person(s, user, now)
+        outbox.enqueue_multicast(s, user_ids=[A, B], messages=[{"type": "text", "text": "会議のお知らせ"}], now=now)
+        outbox.enqueue_multicast(s, user_ids=[A, C], messages=[{"type": "text", "text": "会議のお知らせ"}], now=now)
+        outbox.enqueue_push(s, user_id=A, messages=[{"type": "text", "text": "あなたへ"}], now=now)
+        outbox.enqueue_push(s, user_id=B, messages=[{"type": "text", "text": f"連絡先：{A}"}], now=now)
+        s.flush()
+        sent = s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()[1]
+        sent.status = "sent"
+    with transaction(sessions) as s:
+        person = people.find_by_line_id(s, A)
+        personal_data.erase(s, person, now, key=b"k")
+    with sessions() as s:
+        rows = s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    assert [(r.kind, r.status) for r in rows] == [("multicast", "pending"), ("multicast", "sent")]
+    assert json.loads(rows[0].recipients) == [B] and "会議のお知らせ" in rows[0].messages
+    kept = json.loads(rows[1].recipients)
+    assert kept[1] == C and kept[0] == personal_data.pseudonym(b"k", A) and rows[1].messages == "[]"
