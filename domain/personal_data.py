@@ -123,7 +123,8 @@ _events = table("inbound_events", column("id"), column("webhook_event_id"), colu
 _outbox = table("outbox_messages", column("id"), column("to_user"), column("recipients"), column("messages"),
                 column("status"), column("reply_token"), column("order_key"), column("created_at", UTCDateTime()),
                 column("sent_at", UTCDateTime()))
-_conversations = table("conversations", column("line_user_id"), column("state"), column("data"))
+_conversations = table("conversations", column("line_user_id"), column("state"), column("data"),
+                       column("updated_at", UTCDateTime()))
 
 
 def pseudonym(key: bytes, line_user_id: str) -> str:
@@ -466,6 +467,7 @@ class Reduction:
     events: int = 0
     parked: int = 0
     failed: int = 0
+    conversations: int = 0
 
 
 def reduce_old(session: Session, now: datetime, age: timedelta, *, key: bytes, batch: int = 2000,
@@ -477,7 +479,7 @@ def reduce_old(session: Session, now: datetime, age: timedelta, *, key: bytes, b
     report = Reduction()
     for _ in range(rounds):
         step = _reduce_batch(session, now - age, key, batch)
-        for name in ("messages", "events", "parked", "failed"):
+        for name in ("messages", "events", "parked", "failed", "conversations"):
             setattr(report, name, getattr(report, name) + getattr(step, name))
         if max(step.messages, step.events, step.parked, step.failed) < batch:
             break
@@ -527,6 +529,10 @@ def _reduce_batch(session: Session, cutoff: datetime, key: bytes, batch: int) ->
     if failed:
         session.execute(update(_outbox).where(o.id == bindparam("row_id")).values(messages=bindparam("redacted")),
                         failed)
+    # A dialogue left half-way that long ago keeps nothing it gathered (a draft need's words).
+    c = _conversations.c
+    report.conversations = session.execute(update(_conversations).where(
+        c.updated_at < cutoff, c.data != "{}").values(data="{}", state="idle")).rowcount
     report.messages, report.events, report.parked, report.failed = len(messages), len(events), len(parked), len(failed)
     return report
 

@@ -151,6 +151,10 @@ def test_old_events_and_sent_bodies_are_reduced_and_parked_ones_redacted(stack):
     stack.settle()
     stack.sim.send_text(user, "ぬすまれたかもしれない通帳のこと")
     stack.settle()
+    from bot.state import Conversation
+
+    with stack.sessions.begin() as s:  # a dialogue left half-way, holding a draft
+        s.get(Conversation, user).data = json.dumps({"draft": {"words": "通帳のありかの下書き"}}, ensure_ascii=False)
     with stack.sessions.begin() as s:  # a parked event, as the worker leaves it
         event = s.scalars(select(inbox.InboundEvent).order_by(inbox.InboundEvent.id.desc())).first()
         parked = inbox.InboundEvent(webhook_event_id="parked-1", event_type="message", source_key=f"user:{user}",
@@ -175,6 +179,7 @@ def test_old_events_and_sent_bodies_are_reduced_and_parked_ones_redacted(stack):
     with stack.sessions() as s:
         bodies = " ".join(m.messages + (m.to_user or "") for m in s.scalars(select(OutboxMessage)))
         payloads = " ".join(e.payload + e.source_key for e in s.scalars(select(inbox.InboundEvent)))
+        payloads += " ".join(c.data for c in s.scalars(select(Conversation)))
     assert user not in bodies + payloads and "佐藤" not in bodies + payloads and "通帳" not in bodies + payloads
     assert RESIDENT["privacy_notice"][:10] not in bodies
 
