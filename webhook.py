@@ -58,7 +58,7 @@ class Services:
                            profile_lookup=self.line_api.profile_name, pseudonym_key=self.config.pseudonym_secret,
                            retention_days=self.config.retention_days,
                            event_retention_days=self.config.event_retention_days,
-                           privacy_url=privacy_url(self.config.console_url))
+                           privacy_url=privacy_url(self.config.console_url, self.config.public_url))
 
     def event_worker(self) -> EventWorker:
         settings = self.bot_settings
@@ -95,10 +95,13 @@ class Services:
         return threads
 
 
-def privacy_url(console_url: str) -> str:
-    """The full privacy policy is served by this app at /privacy: beside the console."""
+def privacy_url(console_url: str, public_url: str = "") -> str:
+    """The full privacy policy is served by this app at /privacy: at its public address, or
+    beside the console."""
     from urllib.parse import urlsplit
 
+    if public_url:
+        return public_url.rstrip("/") + "/privacy"
     if not console_url:
         return ""
     parts = urlsplit(console_url)

@@ -40,6 +40,7 @@ ENV_NAMES = {
     "event_max_attempts": "SASAEAI_EVENT_MAX_ATTEMPTS",
     "outbox_max_attempts": "SASAEAI_OUTBOX_MAX_ATTEMPTS",
     "console_url": "SASAEAI_CONSOLE_URL",
+    "public_url": "SASAEAI_PUBLIC_URL",
     "urgent_ack_minutes": "SASAEAI_URGENT_ACK_MINUTES",
     "urgent_resolve_hours": "SASAEAI_URGENT_RESOLVE_HOURS",
     "normal_ack_business_days": "SASAEAI_NORMAL_ACK_BUSINESS_DAYS",
@@ -85,6 +86,9 @@ class Config(BaseSettings):
     outbox_max_attempts: int = _field("outbox_max_attempts", 20, ge=1, le=1000)
     # The coordinators' console, linked from LINE notices (https://…; empty: no link).
     console_url: str = _field("console_url", "")
+    # Where this app is reached from outside (https://…); the privacy notice links /privacy there.
+    # Empty: the console's host when SASAEAI_CONSOLE_URL is set, else no link.
+    public_url: str = _field("public_url", "")
     # Escalation deadlines: urgent in minutes/hours, normal in business days/days (Tokyo hours).
     urgent_ack_minutes: int = _field("urgent_ack_minutes", 60, ge=1, le=10_080)
     urgent_resolve_hours: int = _field("urgent_resolve_hours", 24, ge=1, le=8_760)
@@ -128,7 +132,7 @@ class Config(BaseSettings):
             raise ValueError("must be an http(s):// URL")
         return value.rstrip("/")
 
-    @field_validator("console_url")
+    @field_validator("console_url", "public_url")
     @classmethod
     def _console(cls, value: str) -> str:
         if value and not re.match(r"^https?://[^\s/]+", value):

@@ -207,6 +207,8 @@ def test_the_notice_links_the_full_policy_served_at_privacy(stack):
     from webhook import create_app, privacy_url
 
     assert privacy_url("https://sasaeai.example.jp/console") == "https://sasaeai.example.jp/privacy"
+    assert privacy_url("", "https://bot.example.jp/") == "https://bot.example.jp/privacy"
+    assert privacy_url("", "") == ""
     client = create_app(services=stack.services).test_client()
     page = client.get("/privacy")
     assert page.status_code == 200 and "text/html" in page.content_type
@@ -223,6 +225,25 @@ def test_the_notice_links_the_full_policy_served_at_privacy(stack):
     stack.sim.send_text(user, "プライバシー")
     stack.settle()
     assert "90日" in last(stack, user)["text"]
+
+
+def test_the_notice_carries_the_link_when_the_app_has_a_public_address(stack):
+    from dataclasses import replace
+
+    from bot.handlers import BotSettings
+    from domain.settings import Config
+    from webhook import Services
+
+    config = Config.from_env({}, line_channel_secret="x", database_url=stack.config.database_url,
+                             public_url="https://bot.example.jp")
+    services = Services.build(config, clock=stack.clock, engine=stack.services.engine)
+    settings = services.bot_settings
+    services.line_api.close()
+    assert settings.privacy_url == "https://bot.example.jp/privacy"
+    from bot import dialogue
+
+    notice = dialogue.consent_message(replace(BotSettings(), privacy_url=settings.privacy_url))["text"]
+    assert notice.startswith(RESIDENT["privacy_notice"]) and notice.endswith("https://bot.example.jp/privacy")
 
 
 # -- dead letters: parked events and failed messages -----------------------------------------------
