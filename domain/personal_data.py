@@ -135,15 +135,21 @@ def pseudonym(key: bytes, line_user_id: str) -> str:
 
 
 # -- the fingerprints of a person ---------------------------------------------------------------
-def fingerprints(person: Person, words: Iterable[str] = ()) -> list[str]:
+def fingerprints(person: Person, words: Iterable[str] = (), *, strong: bool = False) -> list[str]:
     """Strings that identify the person or repeat what they wrote, to find them in free text and
-    message bodies (as stored: JSON with non-ASCII kept)."""
+    message bodies (as stored: JSON with non-ASCII kept), longest first.
+
+    `strong`: only those unlikely to occur by chance (the LINE id, the phone, a name of three
+    characters or more, a long beginning of their words) — used where a match changes someone
+    else's data (a message not yet sent to another person, another person's words); the weaker
+    ones (a two-character name, four characters of words) only reduce what is already sent."""
     found: set[str] = set()
     if person.line_user_id:
         found.add(person.line_user_id)
     name = (person.display_name or "").strip()
-    if len(name) >= 2:
-        found.update({name, name.replace(" ", "").replace("　", "")})
+    compact = name.replace(" ", "").replace("\u3000", "")
+    if len(compact) >= (3 if strong else 2):
+        found.update({name, compact})
     if person.phone:
         found.add(person.phone)
         digits = "".join(ch for ch in person.phone if ch.isdigit())
@@ -151,7 +157,7 @@ def fingerprints(person: Person, words: Iterable[str] = ()) -> list[str]:
             found.add(digits)
     for text_ in words:
         text_ = (text_ or "").strip()
-        if len(text_) >= 4:
+        if len(text_) >= (8 if strong else 4):
             # Messages repeat the words shortened (the restatement, the coordinator's notice):
             # their beginning finds them all.
             found.add(text_[:16])
@@ -201,7 +207,9 @@ def erase(session: Session, person: Person, now: datetime, *, key: bytes, mode: 
     line_id = person.line_user_id
     need_rows = list(session.scalars(select(Need).where(Need.person_id == person.id)))
     drafts = _conversation_words(session, line_id)
-    probes = fingerprints(person, [n.words for n in need_rows] + drafts)
+    said = [n.words for n in need_rows] + drafts
+    probes = fingerprints(person, said)
+    strong = fingerprints(person, said, strong=True)
     anon = pseudonym(key, line_id) if line_id else None
 
     # Their needs: closed, without words or link; the open cases end with the reason `erased`.
@@ -255,7 +263,7 @@ def erase(session: Session, person: Person, now: datetime, *, key: bytes, mode: 
         _leave_meeting_series(session, person.id)
 
     # Free text anywhere else that names them or repeats their words.
-    report.scrubbed = _scrub_free_text(session, probes)
+    report.scrubbed = _scrub_free_text(session, strong)
 
     # LINE: the dialogue, the messages, the raw events.
     if line_id:
@@ -264,7 +272,7 @@ def erase(session: Session, person: Person, now: datetime, *, key: bytes, mode: 
         else:  # the dialogue goes on (the bot still answers them), with nothing gathered
             session.execute(update(_conversations).where(_conversations.c.line_user_id == line_id)
                             .values(data="{}"))
-        report.messages = _erase_messages(session, line_id, anon, probes)
+        report.messages = _erase_messages(session, line_id, anon, probes, strong)
         report.events = _erase_events(session, line_id, anon, probes, list(current_event_ids))
 
     if mode == ERASE:
@@ -330,24 +338,25 @@ def _scrub_free_text(session: Session, probes: list[str]) -> int:
     return changed
 
 
-def _erase_messages(session: Session, line_id: str, anon: str, probes: list[str]) -> int:
+def _erase_messages(session: Session, line_id: str, anon: str, probes: list[str], strong: list[str]) -> int:
     """Messages to the person, and messages to others that name them or repeat their words.
 
     Not yet sent: deleted (nobody needs them any more). Sent, failed or on the wire: the row stays
     as a count, without body, address or reply token. Multicasts: they leave the recipients."""
     o = _outbox.c
-    names = _containing(o.messages, probes)
+    names = _containing(o.messages, strong)
     found = session.execute(select(o.id, o.status, o.to_user, o.recipients, names.label("names")).where(or_(
-        o.to_user == line_id, names, o.recipients.contains(line_id, autoescape=True)))).all()
+        o.to_user == line_id, _containing(o.messages, probes), o.recipients.contains(line_id, autoescape=True)))).all()
 
     def without_them(recipients: str) -> str:
         return json.dumps([x for x in json.loads(recipients or "[]") if x != line_id])
 
-    # Not yet sent and about them: nobody needs it any more. A multicast to others too goes on
-    # without them.
+    # Not yet sent and to them or surely about them: nobody needs it any more. A multicast to
+    # others too goes on without them; a message that only might be about them is left alone.
     gone = [{"row_id": r.id} for r in found if r.status == "pending" and (r.to_user == line_id or r.names)]
     leaving = [{"row_id": r.id, "new_recipients": without_them(r.recipients)} for r in found
-               if r.status == "pending" and not (r.to_user == line_id or r.names)]
+               if r.status == "pending" and not (r.to_user == line_id or r.names)
+               and r.recipients and line_id in r.recipients]
     if gone:
         session.execute(delete(_outbox).where(o.id == bindparam("row_id")), gone)
     if leaving:
