@@ -44,6 +44,7 @@ from domain.schedule import PARTS, WEEKDAY_JA, weekdays_of
 from domain.understanding import understand
 from bot.messages import cards
 from bot.messages.build import Action, location as location_action, postback, say, shorten, text
+from bot.messages.coordinator import COORDINATOR
 from bot.messages.resident import RESIDENT
 from bot.messages.volunteer import VOLUNTEER
 
@@ -724,8 +725,6 @@ def _erase(turn: Turn, mode: str) -> None:
     settings = turn.ctx.settings
     report = personal_data.erase(turn.session, turn.person, turn.now, key=getattr(settings, "pseudonym_key", b""),
                                  mode=mode, current_event_ids=(turn.ctx.event_id,))
-    from bot.messages.coordinator import COORDINATOR
-
     for case_id in report.cases_closed:
         case = turn.session.get(esc_rules.Escalation, case_id)
         need = turn.session.get(Need, case.need_id)
