@@ -53,6 +53,7 @@ def run(args) -> int:
     os.environ.setdefault("LINE_CHANNEL_SECRET", DEMO_SECRET)
     os.environ.setdefault("LINE_CHANNEL_ACCESS_TOKEN", DEMO_TOKEN)
     os.environ.setdefault("SASAEAI_LOG_LEVEL", "WARNING")  # keep the newcomer's terminal readable
+    os.environ.setdefault("SASAEAI_PUBLIC_URL", f"http://{args.host}:{args.port}")  # the notice links /privacy
     sim_url = f"http://{args.host}:{args.sim_port}"
     config = setup(line_api_base_url=sim_url)
     upgrade(config.database_url)
