@@ -57,7 +57,10 @@ class Services:
         from bot.richmenu import link_for_roles
 
         return BotSettings(console_url=self.config.console_url or None, deadline_policy=self.config.deadline_policy(),
-                           profile_lookup=self.line_api.profile_name,
+                           profile_lookup=self.line_api.profile_name, pseudonym_key=self.config.pseudonym_secret,
+                           retention_days=self.config.retention_days,
+                           event_retention_days=self.config.event_retention_days,
+                           privacy_url=privacy_url(self.config.console_url, self.config.public_url),
                            role_menu=lambda user_id, roles: link_for_roles(self.line_api, user_id, roles),
                            area_radius_km=self.config.area_radius_km)
 
@@ -100,7 +103,9 @@ class Services:
 
     def job_deps(self, digest: DigestPolicy = DigestPolicy()) -> JobDeps:
         return JobDeps(notifier=self.notifier, policy=self.config.deadline_policy(),
-                       retention=timedelta(days=self.config.retention_days), digest=digest)
+                       retention=timedelta(days=self.config.retention_days), digest=digest,
+                       event_retention=timedelta(days=self.config.event_retention_days),
+                       pseudonym_key=self.config.pseudonym_secret)
 
     def scheduler_runner(self, digest: DigestPolicy = DigestPolicy()) -> Runner:
         return Runner(self.sessions, self.clock, self.job_deps(digest))
@@ -114,6 +119,19 @@ class Services:
         for thread in threads:
             thread.start()
         return threads
+
+
+def privacy_url(console_url: str, public_url: str = "") -> str:
+    """The full privacy policy is served by this app at /privacy: at its public address, or
+    beside the console."""
+    from urllib.parse import urlsplit
+
+    if public_url:
+        return public_url.rstrip("/") + "/privacy"
+    if not console_url:
+        return ""
+    parts = urlsplit(console_url)
+    return f"{parts.scheme}://{parts.netloc}/privacy"
 
 
 def create_app(config: Config | None = None, services: Services | None = None) -> Flask:
@@ -155,6 +173,31 @@ def create_app(config: Config | None = None, services: Services | None = None) -
         stored = writer.store(destination, events)
         log.info("webhook.stored", received=len(events), stored=stored)
         return problem(200, "OK")
+
+    @app.get("/privacy")
+    def privacy():
+        """The full privacy policy (its text is the catalogue's), linked from the LINE notice."""
+        from html import escape
+
+        from bot.messages.resident import RESIDENT
+
+        body = RESIDENT["privacy_policy"].format(retention_days=config.retention_days,
+                                                 event_days=config.event_retention_days)
+        blocks = []
+        for line in body.splitlines():
+            if line.startswith("【"):
+                continue
+            if line.startswith("■"):
+                blocks.append(f"<h2>{escape(line.lstrip('■ '))}</h2>")
+            else:
+                blocks.append(f"<p>{escape(line)}</p>")
+        title = escape(RESIDENT["privacy_title"])
+        page = ('<!doctype html><html lang="ja"><head><meta charset="utf-8">'
+                '<meta name="viewport" content="width=device-width, initial-scale=1">'
+                f"<title>{title}</title><style>body{{font-size:1.15rem;line-height:1.8;max-width:40rem;"
+                f"margin:1rem auto;padding:0 1rem}}h2{{font-size:1.2rem;margin-top:1.5rem}}</style></head>"
+                f"<body><h1>{title}</h1>{''.join(blocks)}</body></html>")
+        return page, 200, {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "public, max-age=3600"}
 
     @app.get("/healthz")
     def healthz():

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from bot import coordinator as coordinator_bot
 from bot import escalation as escalation_bot
 from bot import meetings as meeting_bot
-from bot import notify, postbacks, richmenu
+from bot import notify, outbox, postbacks, richmenu
 from domain.clock import TOKYO
 from domain import areas as area_rules
 from domain import escalation as esc_rules
@@ -28,6 +28,7 @@ from domain import matches as match_rules
 from domain import needs as need_rules
 from domain import offers as offer_rules
 from domain import people
+from domain import personal_data
 from domain.categories import CATEGORIES, CATEGORY_CODES, label as category_label
 from domain.intake import (
     describe_wanted,
@@ -44,6 +45,7 @@ from domain.schedule import PART_HOURS, PARTS, WEEKDAY_JA, weekdays_of
 from domain.understanding import understand
 from bot.messages import cards
 from bot.messages.build import Action, location as location_action, postback, say, shorten, text
+from bot.messages.coordinator import COORDINATOR
 from bot.messages.resident import RESIDENT
 from bot.messages.volunteer import VOLUNTEER
 
@@ -70,6 +72,8 @@ AREA_CONFIRM = "area.confirm"
 
 MENU_WORDS = {"メニュー", "めにゅー", "menu", "最初", "はじめ", "もどる", "戻る"}
 DELETE_WORDS = {"わたしのデータを消す", "私のデータを消す", "データを消す", "データを消して", "退会"}
+SHOW_DATA_WORDS = {"わたしのデータを見る", "私のデータを見る", "わたしのでーたをみる", "データを見る", "データを見せて"}
+POLICY_WORDS = {"プライバシー", "ぷらいばしー", "個人情報", "プライバシーポリシー"}
 PERSON_WORDS = {"人に相談したい", "ひとにそうだんしたい", "人と話したい"}
 USAGE_WORDS = {"使い方", "つかいかた", "ヘルプ", "help"}
 SHOWN_WORDS = 60  # the resident's words are shortened to this in restatements
@@ -140,9 +144,12 @@ def menu_message(person: Person, lead: str | None = None) -> dict[str, Any]:
     return text(lead or RESIDENT["menu"], items)
 
 
-def consent_message() -> dict[str, Any]:
-    return text(RESIDENT["privacy_notice"], [pb(RESIDENT["consent_yes"], "consent", "yes"),
-                                             pb(RESIDENT["consent_no"], "consent", "no")])
+def consent_message(settings: Any = None) -> dict[str, Any]:
+    """The privacy notice with 同意する / 同意しない; the full policy's link when it is served."""
+    url = getattr(settings, "privacy_url", "") if settings is not None else ""
+    body = RESIDENT["privacy_notice"] + ("\n" + RESIDENT["privacy_link"].format(url=url) if url else "")
+    return text(body, [pb(RESIDENT["consent_yes"], "consent", "yes"),
+                       pb(RESIDENT["consent_no"], "consent", "no")])
 
 
 def category_buttons() -> list[Action]:
@@ -195,6 +202,12 @@ def show_menu(turn: Turn, inp: Input | None = None, lead: str | None = None) -> 
 
 def on_consent(turn: Turn, inp: Input) -> str:
     given = inp.args[:1] == ["yes"]
+    if not given and turn.person.consented:
+        # Withdrawn: what consent covered goes, by the one erasure routine; the LINE id stays.
+        _erase(turn, personal_data.WITHDRAW)
+        turn.data.clear()
+        turn.say(menu_message(turn.person, RESIDENT["consent_withdrawn"]))
+        return IDLE
     people.record_consent(turn.person, given, turn.now)
     if not given:
         turn.data.clear()
@@ -209,7 +222,7 @@ def on_consent(turn: Turn, inp: Input) -> str:
 def needs_consent(turn: Turn) -> bool:
     if turn.person.consented:
         return False
-    turn.say(text(RESIDENT["consent_needed"]), consent_message())
+    turn.say(text(RESIDENT["consent_needed"]), consent_message(turn.ctx.settings))
     return True
 
 
@@ -839,7 +852,8 @@ def on_offer_register(turn: Turn, inp: Input) -> str:
 
 def show_mine(turn: Turn, inp: Input | None = None) -> str:
     offers = offer_rules.offers_of(turn.session, turn.person)
-    items = [pb(RESIDENT["fix_area"], "menu", "area"), say(RESIDENT["delete_label"], "わたしのデータを消す")]
+    items = [pb(RESIDENT["fix_area"], "menu", "area"), say(RESIDENT["view_label"], "わたしのデータを見る"),
+             say(RESIDENT["delete_label"], "わたしのデータを消す")]
     if not offers:
         turn.say(text(RESIDENT["mine"].format(area=area_name(turn.session, turn.person.area_id),
                                               phone=turn.person.phone or "—") + "\n" + VOLUNTEER["no_offer"], items))
@@ -899,10 +913,74 @@ def ask_delete(turn: Turn, inp: Input | None = None) -> str:
 def on_delete(turn: Turn, inp: Input) -> str:
     if inp.args[:1] != ["yes"]:
         return show_menu(turn, lead=RESIDENT["delete_cancelled"])
-    people.erase_person(turn.session, turn.person)
+    _erase(turn, personal_data.ERASE)
     turn.data.clear()
     turn.data["erased"] = True
-    turn.say(text(RESIDENT["deleted"]))
+    # The goodbye goes by reply token only: no row of the outbox keeps their LINE id.
+    turn.ctx._replies.clear()
+    token = turn.ctx.raw.get("replyToken")
+    if token:
+        outbox.enqueue_reply(turn.session, reply_token=token, user_id=None, messages=[text(RESIDENT["deleted"])],
+                             event_time=turn.ctx.event_time, now=turn.now, dedupe_key=f"reply:{turn.ctx.event_id}")
+    return IDLE
+
+
+def _erase(turn: Turn, mode: str) -> None:
+    """Erase (or, on withdrawal, what consent covered) and tell the coordinators of the cases
+    this closes why they closed."""
+    settings = turn.ctx.settings
+    report = personal_data.erase(turn.session, turn.person, turn.now, key=getattr(settings, "pseudonym_key", b""),
+                                 mode=mode, current_event_ids=(turn.ctx.event_id,))
+    for case_id in report.cases_closed:
+        case = turn.session.get(esc_rules.Escalation, case_id)
+        need = turn.session.get(Need, case.need_id)
+        owner = turn.session.get(Person, case.owner_id) if case.owner_id else None
+        told = [owner] if owner is not None else esc_rules.recipients(turn.session, case)
+        message = text(COORDINATOR["case_closed_erased"].format(
+            category=category_label(need.category) if need else "—", area=area_name(turn.session, case.area_id)))
+        for person in told:
+            if person is not None and person.reachable and person.id != report.person_id:
+                turn.ctx.push(person.line_user_id, message)
+    log.info("personal_data.erased", mode=mode, needs=report.needs, cases_closed=len(report.cases_closed),
+             notes=report.notes, offers=report.offers, places=report.resources_deleted + report.resources_anonymised,
+             messages=report.messages, events=report.events)
+
+
+def show_held(turn: Turn, inp: Input | None = None) -> str:
+    """「わたしのデータを見る」: everything held about the person, on LINE (開示)."""
+    settings = turn.ctx.settings
+    if not turn.person.consented and not turn.person.display_name and not turn.person.phone:
+        turn.say(menu_message(turn.person, RESIDENT["held_none"]))
+        return IDLE
+    held = personal_data.held_about(turn.session, turn.person)
+    none = RESIDENT["held_none_value"]
+    need_lines = "".join(RESIDENT["held_need_line"].format(
+        date=need.created_at.astimezone(TOKYO).strftime("%Y/%m/%d"), category=category_label(need.category),
+        status=RESIDENT["held_need_status"].get(need.status, need.status),
+        words=shorten(need.words or "—", 40)) for need in held.needs[-5:])
+    body = RESIDENT["held"].format(
+        name=held.display_name or none, phone=held.phone or none,
+        area=area_name(turn.session, held.area_id) if held.area_id else none,
+        consent=RESIDENT["held_consent_given"] if held.consent == "given" else none,
+        roles="・".join(RESIDENT["held_roles"].get(r, r) for r in held.roles) or none,
+        needs=len(held.needs), need_lines=need_lines, offers=held.offers,
+        places="・".join(shorten(p.name, 30) for p in held.places) or none, notes=held.notes,
+        open_cases=held.open_cases, events=held.events, messages=held.messages,
+        event_days=getattr(settings, "event_retention_days", 30))
+    turn.say(text(shorten(body, 4900), [say(RESIDENT["delete_label"], "わたしのデータを消す"),
+                                        pb(RESIDENT["menu_mine"], "menu", "mine")]))
+    return IDLE
+
+
+def show_policy(turn: Turn, inp: Input | None = None) -> str:
+    """「プライバシー」: the full policy on LINE (and its link when the page is served)."""
+    settings = turn.ctx.settings
+    body = RESIDENT["privacy_policy"].format(retention_days=getattr(settings, "retention_days", 90),
+                                             event_days=getattr(settings, "event_retention_days", 30))
+    url = getattr(settings, "privacy_url", "")
+    if url:
+        body += "\n" + RESIDENT["privacy_link"].format(url=url)
+    turn.say(text(shorten(body, 4900)))
     return IDLE
 
 
@@ -998,6 +1076,8 @@ _COMMANDS: dict[str, Handler] = {}
 for _words, _handler in (
         (MENU_WORDS, show_menu),
         (DELETE_WORDS, ask_delete),
+        (SHOW_DATA_WORDS, show_held),
+        (POLICY_WORDS, show_policy),
         (PERSON_WORDS, lambda t, i: on_menu(t, Input("postback", verb="menu", args=["person"]))),
         (USAGE_WORDS, lambda t, i: on_menu(t, Input("postback", verb="menu", args=["usage"])))):
     _COMMANDS.update({normalise_command(w): _handler for w in _words})

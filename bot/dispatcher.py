@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, aliased, sessionmaker
 from bot.line_api import LineApi, LineResponse
 from domain.clock import Clock
 from domain.db import transaction
+from domain.personal_data import redact_message_body
 from bot.outbox import FAILED, MULTICAST, PENDING, PUSH, REPLY, SENDING, SENT, OutboxMessage
 
 log = structlog.get_logger(__name__)
@@ -174,6 +175,8 @@ class Dispatcher:
                 row.last_error = None
             elif outcome.status == FAILED:
                 row.status, row.last_error = FAILED, outcome.error
+                # What an operator keeps: the kind of message and its buttons, not its texts.
+                row.messages = redact_message_body(row.messages)
                 log.warning("outbox.failed", outbox_id=row.id, kind=row.kind, http_status=outcome.http_status)
             else:
                 row.status, row.last_error = PENDING, outcome.error

@@ -56,6 +56,12 @@ class BotSettings:
     role_menu: Callable[[str, set[str]], str] | None = None
     # A location farther than this from every area is asked about, never taken (km).
     area_radius_km: float = 8.0
+    # Personal data: the key of the hash that replaces an erased LINE user id, the periods the
+    # notice states, and where the full privacy policy is served (empty: not linked).
+    pseudonym_key: bytes = field(default=b"", repr=False)
+    retention_days: int = 90
+    event_retention_days: int = 30
+    privacy_url: str = ""
 
 
 class EventContext:
@@ -162,7 +168,7 @@ def on_follow(ctx: EventContext, event: FollowEvent) -> str:
         if turn.person.consented:
             turn.say(dialogue.menu_message(turn.person, RESIDENT["welcome_back"]))
             return dialogue.IDLE
-        turn.say(text(RESIDENT["greeting"]), dialogue.consent_message())
+        turn.say(text(RESIDENT["greeting"]), dialogue.consent_message(ctx.settings))
         return dialogue.CONSENT
 
     _with_person(ctx, run)

@@ -153,6 +153,16 @@ def mark_failed(event: InboundEvent, now: datetime, error: str, max_attempts: in
         event.available_at = now + timedelta(seconds=min(2 ** event.attempts, 300))
 
 
+def redact_parked(event: InboundEvent) -> None:
+    """A parked event keeps what an operator needs to retry it and see why it failed (who, what
+    kind, the button pressed, the error's type and place), not what the person wrote or where
+    they were (domain.personal_data.redact_event_payload). Called once the fail-safe hook has
+    handed the words to a coordinator."""
+    from domain.personal_data import redact_event_payload
+
+    event.payload = redact_event_payload(event.payload)
+
+
 def parked_events(session: Session, limit: int = 100) -> list[InboundEvent]:
     return list(session.scalars(
         select(InboundEvent).where(InboundEvent.status == PARKED).order_by(InboundEvent.id).limit(limit)))

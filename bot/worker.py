@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import threading
-import traceback
 from typing import Any, Callable
 
 import structlog
@@ -11,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import inbox
 from domain.clock import Clock
 from domain.db import transaction
+from domain.logs import error_summary
 
 log = structlog.get_logger(__name__)
 
@@ -39,7 +39,8 @@ class EventWorker:
                 with session.begin_nested():
                     outcome = self._handler(session, event.data, now)
             except Exception as exc:
-                inbox.mark_failed(event, now, "".join(traceback.format_exception(exc)), self._max_attempts)
+                # The stored error: type and place, never the message (it may carry values).
+                inbox.mark_failed(event, now, error_summary(exc), self._max_attempts)
                 log.warning("event.failed", event_id=event.id, event_type=event.event_type,
                             attempts=event.attempts, parked=event.status == inbox.PARKED,
                             error=type(exc).__name__)
@@ -49,6 +50,8 @@ class EventWorker:
                             self._on_parked(session, event)
                     except Exception:
                         log.exception("event.parked_hook_failed", event_id=event.id)
+                if event.status == inbox.PARKED:
+                    inbox.redact_parked(event)
                 return True
             inbox.mark_done(event, now, outcome)
             log.info("event.handled", event_id=event.id, event_type=event.event_type, outcome=outcome)

@@ -26,7 +26,13 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    return int(args.func(args) or 0)
+    from domain.settings import ConfigError
+
+    try:
+        return int(args.func(args) or 0)
+    except ConfigError as exc:  # a wrong variable: one line naming it, no traceback
+        print(f"sasaeai: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

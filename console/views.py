@@ -64,7 +64,7 @@ def case_detail(case_id: int):
     return render_template("console/case.html", case=case, need=need, contact=contact, active=active,
                            history=cases.history(session, case.id), messages=cases.messages_of(session, case.id),
                            people=people, volunteers=volunteers, resources=resources,
-                           outcomes=esc.OUTCOMES, district=cases.district_name(session, case),
+                           texts=cases.history_texts(session, case.id), outcomes=esc.OUTCOMES, district=cases.district_name(session, case),
                            max_message=cases.MAX_MESSAGE)
 
 

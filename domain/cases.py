@@ -217,6 +217,15 @@ def messages_of(session: Session, escalation_id: int) -> list[CaseMessage]:
                                 .order_by(CaseMessage.id)))
 
 
+def history_texts(session: Session, escalation_id: int) -> dict[str, str]:
+    """The free text the audit trail points at ("note 12", "proposal 3"), where it still exists:
+    notes and proposals live in their own erasable rows, the trail keeps only the reference."""
+    texts = {f"note {n.id}": n.text for n in esc.notes_of(session, escalation_id)}
+    texts.update({f"proposal {p.id}": p.text for p in session.scalars(
+        select(esc.Proposal).where(esc.Proposal.escalation_id == escalation_id))})
+    return texts
+
+
 def history(session: Session, escalation_id: int) -> list[esc.AuditEntry]:
     return list(session.scalars(select(esc.AuditEntry).where(esc.AuditEntry.escalation_id == escalation_id)
                                 .order_by(esc.AuditEntry.id)))

@@ -1,6 +1,12 @@
-"""Engine and session factory; SQLite gets WAL and a busy timeout, PostgreSQL a pool."""
+"""Engine and session factory; SQLite gets WAL and a busy timeout, PostgreSQL a pool.
+
+Bound parameters (names, phones, words) never appear in SQLAlchemy's errors or logs
+(hide_parameters). The SQLite file is readable by its owner only, in a directory only its owner
+may enter.
+"""
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -22,12 +28,27 @@ def is_sqlite(engine_or_url: Engine | str) -> bool:
     return url.startswith("sqlite")
 
 
+def prepare_sqlite_file(path: str) -> None:
+    """Create the database's directory 0700 and the file 0600 before SQLite opens it (its WAL and
+    shared-memory files take the file's mode)."""
+    file = Path(path)
+    if not file.parent.exists():
+        file.parent.mkdir(parents=True, mode=0o700)
+        os.chmod(file.parent, 0o700)  # mkdir's mode is filtered by the umask
+    fd = os.open(file, os.O_CREAT | os.O_RDWR, 0o600)
+    os.close(fd)
+    status = file.stat()
+    if status.st_mode & 0o077 and status.st_uid == os.geteuid():
+        os.chmod(file, 0o600)  # an older installation's file, readable by others until now
+
+
 def make_engine(url: str, **kwargs) -> Engine:
     url = normalise_url(url)
+    kwargs.setdefault("hide_parameters", True)
     if is_sqlite(url):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        path = url.split("///", 1)[-1].split("?", 1)[0]
+        if path and path != ":memory:" and not path.startswith("file:"):
+            prepare_sqlite_file(path)
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
 
         @event.listens_for(engine, "connect")

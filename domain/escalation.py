@@ -4,7 +4,9 @@ A need escalates for a recorded reason; it is routed to its district's coordinat
 when the district has none; urgent ones to the city too). The first coordinator to acknowledge
 owns it. Deadlines follow the urgency, business days and Japanese holidays. What the district
 cannot solve is raised to 第1層 as a 資源開発 proposal for the city's 協議体. Every action is
-written to an audit trail that cannot be edited.
+written to an audit trail that cannot be edited: who did what, when, to which case — never free
+text. What a coordinator writes about a person (a note) is kept beside it in case_notes, where
+erasing the person can reach it (domain.personal_data).
 """
 from __future__ import annotations
 
@@ -41,6 +43,8 @@ OPEN, ACKNOWLEDGED, RESOLVED, RAISED = "open", "acknowledged", "resolved", "rais
 ACTIVE_STATUSES = (OPEN, ACKNOWLEDGED)
 # How a case ended.
 OUTCOMES = ("resource", "volunteer", "referred", "unresolvable")
+# A case closed because the person asked for their data to be erased (or left for good).
+ERASED = "erased"
 
 
 class EscalationError(ValueError):
@@ -88,7 +92,10 @@ class Escalation(Base):
 
 
 class AuditEntry(Base):
-    """Who did what, when, to which case. Append-only: updates and deletes are refused."""
+    """Who did what, when, to which case. Append-only: updates and deletes are refused.
+
+    `detail` holds codes and ids only (a reason, an outcome, "note 12"); free text goes to
+    CaseNote."""
 
     __tablename__ = "audit_entries"
 
@@ -109,6 +116,19 @@ def _audit_is_append_only(_mapper, _connection, _target):
 @event.listens_for(AuditEntry, "before_delete")
 def _audit_is_never_deleted(_mapper, _connection, _target):
     raise EscalationError("the audit trail cannot be edited")
+
+
+class CaseNote(Base):
+    """What a coordinator wrote about a case: erasable with the person it is about."""
+
+    __tablename__ = "case_notes"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    escalation_id: Mapped[int] = mapped_column(Id, ForeignKey("escalations.id", ondelete="CASCADE"),
+                                               index=True)
+    author_id: Mapped[int | None] = mapped_column(Id, ForeignKey("people.id", ondelete="SET NULL"))
+    at: Mapped[datetime]
+    text: Mapped[str] = mapped_column(Text, default="")
 
 
 class Proposal(Base):
@@ -244,11 +264,26 @@ def acknowledge(session: Session, escalation_id: int, coordinator: Person, now: 
     return escalation, True
 
 
+def _write_note(session: Session, escalation: Escalation, author: Person | None, note: str,
+                now: datetime) -> CaseNote:
+    row = CaseNote(escalation_id=escalation.id, author_id=author.id if author else None, at=now,
+                   text=note.strip()[:2000])
+    session.add(row)
+    session.flush()
+    return row
+
+
 def add_note(session: Session, escalation_id: int, coordinator: Person, note: str, now: datetime) -> Escalation:
     escalation = _locked(session, escalation_id)
     check_access(session, coordinator, escalation)
-    audit(session, now, "note", escalation, coordinator, note)
+    row = _write_note(session, escalation, coordinator, note, now)
+    audit(session, now, "note", escalation, coordinator, f"note {row.id}")
     return escalation
+
+
+def notes_of(session: Session, escalation_id: int) -> list[CaseNote]:
+    return list(session.scalars(select(CaseNote).where(CaseNote.escalation_id == escalation_id)
+                                .order_by(CaseNote.at, CaseNote.id)))
 
 
 def resolve(session: Session, escalation_id: int, coordinator: Person, outcome: str, now: datetime,
@@ -266,8 +301,20 @@ def resolve(session: Session, escalation_id: int, coordinator: Person, outcome: 
     need = session.get(Need, escalation.need_id)
     if need is not None and need_rules.can_move(need.status, need_rules.RESOLVED):
         need_rules.move(need, need_rules.RESOLVED, now, by=coordinator, note=f"escalation {outcome}")
-    audit(session, now, "resolved", escalation, coordinator, f"{outcome} {note}".strip())
+    detail = outcome
+    if note.strip():
+        detail += f" note {_write_note(session, escalation, coordinator, note, now).id}"
+    audit(session, now, "resolved", escalation, coordinator, detail)
     return escalation
+
+
+def close_for_erasure(session: Session, escalation: Escalation, now: datetime) -> None:
+    """The person asked for their data to be erased (or left for good): the case ends with the
+    outcome `erased`, which the coordinators see in place of a resolution."""
+    if escalation.status not in ACTIVE_STATUSES:
+        return
+    escalation.status, escalation.outcome, escalation.closed_at = RESOLVED, ERASED, now
+    audit(session, now, "closed_erased", escalation)
 
 
 def raise_to_city(session: Session, escalation_id: int, coordinator: Person, proposal_text: str,
@@ -286,7 +333,7 @@ def raise_to_city(session: Session, escalation_id: int, coordinator: Person, pro
                         text=proposal_text.strip()[:2000], raised_by_id=coordinator.id, raised_at=now)
     session.add(proposal)
     session.flush()
-    audit(session, now, "raised", escalation, coordinator, proposal_text)
+    audit(session, now, "raised", escalation, coordinator, f"proposal {proposal.id}")
     return proposal
 
 

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from domain.areas import ancestors
 from domain.models import (
     CITY, CONSENT_GIVEN, CONSENT_PENDING, CONSENT_REFUSED, CONSENT_WITHDRAWN, COORDINATOR, DISTRICT,
-    ROLES, Area, CoordinatorArea, Need, Person, PersonRole,
+    ROLES, Area, CoordinatorArea, Person, PersonRole,
 )
 
 
@@ -99,30 +99,24 @@ def mark_unfollowed(person: Person, now: datetime) -> None:
     person.updated_at = now
 
 
-def erase_person(session: Session, person: Person) -> None:
-    """「わたしのデータを消す」: delete the person; their needs stay as anonymous counts.
+def erase_person(session: Session, person: Person, now: datetime | None = None, *, key: bytes = b"",
+                 current_event_ids: tuple[str, ...] = ()):
+    """「わたしのデータを消す」: the one erasure routine (domain.personal_data.erase).
 
     Needs keep category, area, status and times (the 見える化 counts) but lose the words and the
-    link to the person. Offers, roles and assignments go with the person (ON DELETE CASCADE);
-    matches keep their row without the volunteer.
+    link to the person; messages, events, dialogue, offers, places and notes about them go.
     """
-    session.execute(update(Need).where(Need.person_id == person.id)
-                    .values(words="", person_id=None))
-    session.delete(person)
-    session.flush()
+    from domain.base import utcnow
+    from domain.personal_data import ERASE, erase
+
+    return erase(session, person, now or utcnow(), key=key, mode=ERASE, current_event_ids=current_event_ids)
 
 
-def purge_unfollowed(session: Session, now: datetime, retention: timedelta) -> int:
+def purge_unfollowed(session: Session, now: datetime, retention: timedelta, *, key: bytes = b"") -> int:
     """Erase everyone who unfollowed more than `retention` ago; return how many."""
-    ids = list(session.scalars(select(Person.id).where(
-        Person.active.is_(False), Person.unfollowed_at.is_not(None),
-        Person.unfollowed_at < now - retention)))
-    if not ids:
-        return 0
-    session.execute(update(Need).where(Need.person_id.in_(ids)).values(words="", person_id=None))
-    session.execute(delete(Person).where(Person.id.in_(ids)))
-    session.expire_all()
-    return len(ids)
+    from domain.personal_data import purge_unfollowed as purge
+
+    return purge(session, now, retention, key=key)
 
 
 # -- coordinators --------------------------------------------------------------------------------

@@ -34,6 +34,11 @@ NO_DIGEST = DigestPolicy(enabled=False)
 class JobDeps:
     notifier: Notifier
     policy: DeadlinePolicy = field(default_factory=DeadlinePolicy)
+    # People who blocked the account are erased after `retention`; everyone's handled events
+    # and sent message bodies are reduced after `event_retention`.
     retention: timedelta = timedelta(days=90)
+    event_retention: timedelta = timedelta(days=30)
+    # The key of the hash that replaces a LINE user id in what is kept.
+    pseudonym_key: bytes = field(default=b"", repr=False)
     digest: DigestPolicy = DigestPolicy()
     horizon_days: int = SERIES_HORIZON_DAYS

@@ -16,7 +16,7 @@ from domain import escalation as esc_rules
 from domain.clock import TOKYO
 from domain.models import Area, Need, Person
 from domain.notify import CASE_AGAIN, CASE_NEW, CASE_TO_CITY
-from domain.people import purge_unfollowed as purge_people
+from domain import personal_data
 from scheduler.deps import JobDeps
 
 
@@ -101,5 +101,14 @@ def every_minute(session: Session, now: datetime, deps: JobDeps) -> Report:
 
 
 def purge_unfollowed(session: Session, now: datetime, deps: JobDeps) -> int:
-    """Erase the people who blocked the account longer ago than the retention period."""
-    return purge_people(session, now, deps.retention)
+    """Erase the people who blocked the account longer ago than the retention period (the same
+    erasure as 「わたしのデータを消す」), then reduce everyone's old events and message bodies."""
+    erased = personal_data.purge_unfollowed(session, now, deps.retention, key=deps.pseudonym_key)
+    reduce_old_records(session, now, deps)
+    return erased
+
+
+def reduce_old_records(session: Session, now: datetime, deps: JobDeps) -> personal_data.Reduction:
+    """Handled events and sent message bodies past SASAEAI_EVENT_RETENTION_DAYS are reduced to
+    their shape; parked events and failed messages not yet redacted are redacted."""
+    return personal_data.reduce_old(session, now, deps.event_retention, key=deps.pseudonym_key)

@@ -50,6 +50,8 @@ SCHEDULE: tuple[JobSpec, ...] = (
     # 08:30: the job skips weekends, holidays and coordinators with nothing to say.
     JobSpec("daily-summary", "cron", {"hour": 8, "minute": 30}),
     JobSpec("retention-purge", "cron", {"hour": 3, "minute": 30}),
+    # Parked events and failed messages are redacted within ten minutes; old records reduced.
+    JobSpec("retention-reduce", "interval", {"minutes": 10}),
 )
 
 
@@ -62,6 +64,7 @@ class Runner:
             "escalations": escalations.every_minute,
             "daily-summary": escalations.send_daily_summaries,
             "retention-purge": escalations.purge_unfollowed,
+            "retention-reduce": escalations.reduce_old_records,
         }
 
     def tick(self) -> jobs.Report:

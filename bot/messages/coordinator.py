@@ -78,6 +78,8 @@ COORDINATOR = {
     "outcome_volunteer": "担い手で",
     "outcome_referred": "サービスにつないだ",
     "outcome_unresolvable": "解決できない",
+    "outcome_erased": "住民の希望でデータを消去",
+    "case_closed_erased": "【終了】{category}（{area}）の相談は、住民の希望で個人情報を消去したため終了しました。メモも消去しました。",
     "resolved": "解決として記録しました。ありがとうございました。",
     "ask_note": "メモを文字で送ってください（住民には届きません）。",
     "noted": "メモを記録しました。",

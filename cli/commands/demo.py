@@ -67,6 +67,7 @@ def run(args) -> int:
     os.environ.setdefault("LINE_CHANNEL_SECRET", DEMO_SECRET)
     os.environ.setdefault("LINE_CHANNEL_ACCESS_TOKEN", DEMO_TOKEN)
     os.environ.setdefault("SASAEAI_LOG_LEVEL", "WARNING")  # keep the newcomer's terminal readable
+    os.environ.setdefault("SASAEAI_PUBLIC_URL", f"http://{args.host}:{args.port}")  # the notice links /privacy
     sim_url = f"http://{args.host}:{args.sim_port}"
     os.environ.setdefault("LINE_LOGIN_CHANNEL_ID", DEMO_LOGIN_CHANNEL_ID)
     os.environ.setdefault("LINE_LOGIN_CHANNEL_SECRET", DEMO_LOGIN_SECRET)

@@ -4,8 +4,20 @@ from __future__ import annotations
 import os
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger as GunicornLogger
 
 from cli.commands._common import setup
+
+
+class _RoutedLogger(GunicornLogger):
+    """Gunicorn's loggers through the same JSON pipeline and redaction as ours."""
+
+    def setup(self, cfg):
+        from domain.logs import route
+
+        super().setup(cfg)
+        route(self.error_log)
+        route(self.access_log)
 
 
 class _Gunicorn(BaseApplication):
@@ -31,6 +43,7 @@ def run(args) -> int:
         "threads": args.threads,
         "worker_class": "gthread",
         "accesslog": None,
+        "logger_class": _RoutedLogger,
         "timeout": 30,
         # Build the app in each worker so each has its own database pool.
         "preload_app": False,
