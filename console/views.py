@@ -3,6 +3,7 @@ volunteers, resources. Every read and every action is scoped through `scope()`."
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
 
 from console.blueprint import bp, db, deps, me, now, scope
 from domain import cases
@@ -59,10 +60,12 @@ def case_detail(case_id: int):
         volunteers = [(v, session.get(Person, v.person_id)) for v in
                       suggest_volunteers(session, need, moment, limit=5, include_unavailable=True)]
         resources = suggest_resources(session, need, moment, limit=5)
-    people = {p.id: p for p in session.query(Person).filter(Person.id.in_(
-        {e.actor_id for e in cases.history(session, case.id) if e.actor_id} | ({case.owner_id} - {None})))}
+    history = cases.history(session, case.id)
+    messages = cases.messages_of(session, case.id)
+    names = {e.actor_id for e in history} | {m.coordinator_id for m in messages} | {case.owner_id}
+    people = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(names - {None})))}
     return render_template("console/case.html", case=case, need=need, contact=contact, active=active,
-                           history=cases.history(session, case.id), messages=cases.messages_of(session, case.id),
+                           history=history, messages=messages,
                            people=people, volunteers=volunteers, resources=resources,
                            texts=cases.history_texts(session, case.id), outcomes=esc.OUTCOMES, district=cases.district_name(session, case),
                            max_message=cases.MAX_MESSAGE)

@@ -124,7 +124,10 @@ def assign_coordinator(session: Session, person: Person, area: Area, now: dateti
     """Make a person the coordinator of a district (第2層) or the city (第1層)."""
     if area.layer not in (DISTRICT, CITY):
         raise ValueError("coordinators are assigned to a district or the city")
+    from domain.scope import forget
+
     grant_role(session, person, COORDINATOR, now)
+    forget(session)
     exists = session.get(CoordinatorArea, (person.id, area.id))
     if exists is None:
         session.add(CoordinatorArea(person_id=person.id, area_id=area.id, assigned_at=now))

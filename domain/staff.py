@@ -18,6 +18,7 @@ from domain import escalation as esc
 from domain.base import Base
 from domain.models import COORDINATOR, CoordinatorArea, Id, Person
 from domain import people
+from domain.scope import forget
 
 # last_seen_at is written at most this often (a page view is otherwise read-only).
 TOUCH_EVERY = timedelta(minutes=1)
@@ -94,6 +95,7 @@ def remove_coordinator(session: Session, person: Person, now: datetime) -> int:
     at once. Returns how many sessions were ended."""
     session.execute(delete(CoordinatorArea).where(CoordinatorArea.person_id == person.id))
     people.revoke_role(session, person, COORDINATOR)
+    forget(session)
     ended = end_sessions_of(session, person, now, "revoked")
     esc.audit(session, now, "coordinator_removed", actor=None, detail=f"person {person.id}")
     return ended
