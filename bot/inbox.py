@@ -2,16 +2,20 @@
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from datetime import datetime, timedelta
 from typing import Any, Iterable
 
+import structlog
 from sqlalchemy import BigInteger, Boolean, Index, Integer, String, Text, and_, exists, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy import Connection
 from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
 
 from domain.base import Base
+
+log = structlog.get_logger(__name__)
 
 PENDING, DONE, PARKED = "pending", "done", "parked"
 # A row id that works as autoincrement on both SQLite (INTEGER) and PostgreSQL (BIGINT).
@@ -170,30 +174,151 @@ class WebhookBodyError(ValueError):
     """A body that is not a LINE webhook; the message says what is wrong, for the 400."""
 
 
+# Bounds of what one stored row can hold: the columns of InboundEvent, a timestamp that is a
+# datetime (milliseconds up to the end of year 9999), and a nesting no LINE event comes near.
+MAX_DEPTH = 32
+MAX_ID = 64
+MAX_TYPE = 40
+MAX_TIMESTAMP = 253_402_300_799_999
+_BAD_CHARS = re.compile("[\x00\ud800-\udfff]")
+_JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[{]|[\]}]')
+
+
+def _too_deep(text: str, limit: int = MAX_DEPTH) -> bool:
+    """True when arrays and objects nest deeper than `limit` (strings skipped), checked before
+    json.loads so a hostile body cannot make the parser recurse a thousand times."""
+    if text.count("[") + text.count("{") <= limit:
+        return False
+    depth = 0
+    for match in _JSON_TOKENS.finditer(text):
+        token = match.group()
+        if token in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif token in "]}":
+            depth -= 1
+    return False
+
+
+def _reject_constant(name: str):
+    raise WebhookBodyError(f"body has {name}, which is not a JSON number")
+
+
+def _finite_float(literal: str) -> float:
+    value = float(literal)
+    if value in (float("inf"), float("-inf")):
+        raise WebhookBodyError(f"number {literal[:20]} is out of range")
+    return value
+
+
+def _bad_string(value: Any, where: str) -> str | None:
+    """Why a value cannot be stored as text (NUL, a lone surrogate), or None."""
+    found = _BAD_CHARS.search(value)
+    if found is None:
+        return None
+    what = "NUL" if found.group() == "\x00" else "a lone surrogate"
+    return f"{where} contains {what}"
+
+
+def _check_strings(value: Any, where: str) -> None:
+    """Every key and string in the event is storable text (no recursion: the depth is bounded,
+    but a wide tree is walked with a list)."""
+    stack = [(value, where)]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, str):
+            reason = _bad_string(item, path)
+            if reason:
+                raise WebhookBodyError(reason)
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                reason = _bad_string(key, f"{path} (a key)")
+                if reason:
+                    raise WebhookBodyError(reason)
+                stack.append((child, f"{path}.{key}"))
+        elif isinstance(item, list):
+            stack.extend((child, f"{path}[{n}]") for n, child in enumerate(item))
+
+
+def _check_text(value: Any, where: str, max_len: int, *, required: bool = False) -> None:
+    if value is None and not required:
+        return
+    if not isinstance(value, str) or (required and not value):
+        raise WebhookBodyError(f"{where} must be a {'non-empty ' if required else ''}string")
+    if len(value) > max_len:
+        raise WebhookBodyError(f"{where} is longer than {max_len} characters")
+
+
+def _check_event(event: Any, where: str) -> None:
+    """The fields a stored row is made of, each of the type and within the range it needs."""
+    if not isinstance(event, dict):
+        raise WebhookBodyError(f"{where} is not an object")
+    _check_text(event.get("webhookEventId"), f"{where}.webhookEventId", MAX_ID, required=True)
+    _check_text(event.get("type"), f"{where}.type", MAX_TYPE, required=True)
+    stamp = event.get("timestamp")
+    if stamp is not None and (type(stamp) is not int or not 0 <= stamp <= MAX_TIMESTAMP):
+        raise WebhookBodyError(f"{where}.timestamp must be an integer of milliseconds from 0 to {MAX_TIMESTAMP}")
+    for key in ("mode", "replyToken"):
+        _check_text(event.get(key), f"{where}.{key}", 255)
+    source = event.get("source")
+    if source is not None:
+        if not isinstance(source, dict):
+            raise WebhookBodyError(f"{where}.source must be an object")
+        _check_text(source.get("type"), f"{where}.source.type", MAX_TYPE)
+        for key in ("userId", "groupId", "roomId"):
+            _check_text(source.get(key), f"{where}.source.{key}", MAX_ID)
+    context = event.get("deliveryContext")
+    if context is not None:
+        if not isinstance(context, dict):
+            raise WebhookBodyError(f"{where}.deliveryContext must be an object")
+        if not isinstance(context.get("isRedelivery", False), bool):
+            raise WebhookBodyError(f"{where}.deliveryContext.isRedelivery must be true or false")
+    for key in ("message", "postback"):
+        if event.get(key) is not None and not isinstance(event[key], dict):
+            raise WebhookBodyError(f"{where}.{key} must be an object")
+    _check_strings(event, where)
+
+
 def parse_webhook_body(raw: bytes) -> tuple[str, list[dict[str, Any]]]:
-    """Check the shape LINE promises (webhook.yml) and return (destination, events)."""
+    """Check the shape LINE promises (webhook.yml) and that every event can be stored as it
+    is; return (destination, events). Anything else is a WebhookBodyError naming the field."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise WebhookBodyError("body is not UTF-8") from None
+    if _too_deep(text):
+        raise WebhookBodyError(f"body nests deeper than {MAX_DEPTH} levels")
     try:
-        body = json.loads(text)
-    except ValueError:
+        body = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+    except WebhookBodyError:
+        raise
+    except (ValueError, RecursionError):  # RecursionError: belt and braces behind _too_deep
         raise WebhookBodyError("body is not JSON") from None
     if not isinstance(body, dict) or not isinstance(body.get("events"), list):
         raise WebhookBodyError("not a LINE webhook: 'events' must be a list")
     destination = body.get("destination", "")
-    if not isinstance(destination, str):
-        raise WebhookBodyError("not a LINE webhook: 'destination' must be a string")
+    _check_text(destination, "destination", MAX_ID)
+    reason = _bad_string(destination, "destination")
+    if reason:
+        raise WebhookBodyError(reason)
     for i, event in enumerate(body["events"]):
-        if not isinstance(event, dict):
-            raise WebhookBodyError(f"not a LINE webhook: events[{i}] is not an object")
-        event_id = event.get("webhookEventId")
-        if not isinstance(event_id, str) or not 0 < len(event_id) <= 64:
-            raise WebhookBodyError(f"not a LINE webhook: events[{i}].webhookEventId is missing")
-        if not isinstance(event.get("type"), str):
-            raise WebhookBodyError(f"not a LINE webhook: events[{i}].type is missing")
+        _check_event(event, f"events[{i}]")
     return destination, body["events"]
+
+
+def refused_as_data(exc: BaseException) -> bool:
+    """True when storing failed for the data itself (a retry would fail the same way), rather
+    than for the database being busy or away."""
+    from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
+
+    if isinstance(exc, (DataError, IntegrityError)):
+        return True
+    if isinstance(exc, DBAPIError):
+        return False
+    if isinstance(exc, StatementError):  # a value the driver could not bind
+        return True
+    return isinstance(exc, (KeyError, TypeError, ValueError, OverflowError))
 
 
 class GroupCommit:
@@ -201,10 +326,11 @@ class GroupCommit:
 
     Each request hands its events to a writer thread and waits until the transaction holding
     them has committed, so "stored before 200" still holds; under load one commit serves many
-    requests. A failed commit fails every request in it (LINE then redelivers).
+    requests. When a shared commit fails, each request is stored again alone, so only the one
+    at fault fails (the database refusing it, or the database being away: LINE redelivers).
     """
 
-    def __init__(self, engine, clock, max_batch: int = 64, timeout: float = 10.0):
+    def __init__(self, engine, clock, max_batch: int = 64, timeout: float = 10.0, *, start: bool = True):
         import queue
         import threading
 
@@ -214,14 +340,23 @@ class GroupCommit:
         self._timeout = timeout
         self._queue: "queue.Queue[tuple[str, list[dict[str, Any]], Any]]" = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="inbox-writer", daemon=True)
+        if start:
+            self.start()
+
+    def start(self) -> None:
+        """Start the writer thread (tests queue several requests first to share one commit)."""
         self._thread.start()
 
-    def store(self, destination: str, events: list[dict[str, Any]]) -> int:
+    def submit(self, destination: str, events: list[dict[str, Any]]):
+        """Queue a request's events; the Future gives how many were new once committed."""
         from concurrent.futures import Future
 
         done: Future = Future()
         self._queue.put((destination, events, done))
-        return done.result(timeout=self._timeout)
+        return done
+
+    def store(self, destination: str, events: list[dict[str, Any]]) -> int:
+        return self.submit(destination, events).result(timeout=self._timeout)
 
     def _run(self) -> None:
         import queue
@@ -235,9 +370,18 @@ class GroupCommit:
                     break
             try:
                 counts = self._commit(batch)
-            except Exception as exc:  # every waiting request answers 500; nothing half-stored
-                for _d, _e, done in batch:
-                    done.set_exception(exc)
+            except Exception as exc:
+                if len(batch) == 1:  # that request answers for itself; nothing half-stored
+                    batch[0][2].set_exception(exc)
+                    continue
+                # One request must not fail the others: each again, in its own transaction,
+                # so only the one at fault fails.
+                log.warning("webhook.group_commit_failed", requests=len(batch), error=type(exc).__name__)
+                for item in batch:
+                    try:
+                        item[2].set_result(self._commit([item])[0])
+                    except Exception as alone:
+                        item[2].set_exception(alone)
                 continue
             for (_d, _e, done), count in zip(batch, counts):
                 done.set_result(count)
