@@ -157,6 +157,14 @@ def mark_failed(event: InboundEvent, now: datetime, error: str, max_attempts: in
         event.available_at = now + timedelta(seconds=min(2 ** event.attempts, 300))
 
 
+def mark_parked(event: InboundEvent, now: datetime, reason: str) -> None:
+    """Park at once: no retry can handle this event (the reason says why)."""
+    event.attempts += 1
+    event.last_error = reason[-4000:]
+    event.status = PARKED
+    event.handled_at = now
+
+
 def parked_events(session: Session, limit: int = 100) -> list[InboundEvent]:
     return list(session.scalars(
         select(InboundEvent).where(InboundEvent.status == PARKED).order_by(InboundEvent.id).limit(limit)))

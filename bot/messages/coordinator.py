@@ -9,6 +9,7 @@ COORDINATOR = {
     "approve": "承認する",
     "approved": "承認しました。住民と担い手に連絡先をお知らせしました。",
     "already_approved": "このお手伝いはすでに承認されています。",
+    "not_approvable": "このお手伝いは、担い手が引き受けた状態ではないため承認できません（辞退や取り消しがあったのかもしれません）。",
     "not_yours": "この件は、あなたの担当地区ではありません。",
     # -- escalation notices --
     "notice_title": "【相談】{category}",
