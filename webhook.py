@@ -25,11 +25,14 @@ from bot.notifier import OutboxNotifier
 from bot.worker import EventWorker
 from domain.clock import Clock, SystemClock
 from domain.settings import Config
-from domain.db import make_engine, make_session_factory
+from domain.db import is_sqlite, make_engine, make_session_factory
 from scheduler.deps import DigestPolicy, JobDeps
 from scheduler.runner import Runner
 
 log = structlog.get_logger(__name__)
+# SQLite has one writer at a time: the event worker leaves this gap after each event so that the
+# webhook's write gets in (see inbox.GroupCommit); measured by bench/ack.py.
+SQLITE_WORKER_PAUSE = 0.002
 
 
 @dataclass
@@ -63,7 +66,8 @@ class Services:
         settings = self.bot_settings
         return EventWorker(self.sessions, self.clock, make_handler(settings),
                            max_attempts=self.config.event_max_attempts,
-                           on_parked=make_parked_hook(settings))
+                           on_parked=make_parked_hook(settings),
+                           pause=SQLITE_WORKER_PAUSE if is_sqlite(self.engine) else 0.0)
 
     def dispatcher(self) -> Dispatcher:
         return Dispatcher(self.sessions, self.line_api, self.clock,

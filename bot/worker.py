@@ -6,6 +6,7 @@ fix (a malformed event, data the database refuses) is parked at once with the re
 from __future__ import annotations
 
 import threading
+import time
 import traceback
 from datetime import datetime
 from typing import Any, Callable
@@ -61,8 +62,11 @@ def after_commit(session: Session, job: AfterCommit) -> None:
 
 class EventWorker:
     def __init__(self, session_factory: sessionmaker[Session], clock: Clock, handler: Handler,
-                 *, max_attempts: int = 5, on_parked: ParkedHook | None = None):
+                 *, max_attempts: int = 5, on_parked: ParkedHook | None = None, pause: float = 0.0):
         self._sessions = session_factory
+        # Seconds to leave the database free after each event (SQLite: one writer at a time, so
+        # a worker taking the lock back to back would starve the webhook).
+        self._pause = pause
         self._clock = clock
         self._handler = handler
         self._max_attempts = max_attempts
@@ -121,3 +125,5 @@ class EventWorker:
                 busy = False
             if not busy:
                 stop.wait(idle)
+            elif self._pause:
+                time.sleep(self._pause)

@@ -1,4 +1,4 @@
-"""`sasaeai demo`: one process with the bot, its worker threads and the LINE simulator.
+"""`sasaeai demo`: one process with the bot, its worker threads, the scheduler and the LINE simulator.
 
 Migrates an SQLite database under instance/, loads the demo city, and prints the chat page's
 address; a newcomer can talk to the bot in a browser without any LINE account.
@@ -6,6 +6,7 @@ address; a newcomer can talk to the bot in a browser without any LINE account.
 from __future__ import annotations
 
 import os
+import threading
 
 import structlog
 
@@ -42,6 +43,17 @@ def demo_side_users(sim) -> dict[str, str]:
     return {role: demo_line_user_id(key) for role, (key, _name) in users.items()}
 
 
+def start_scheduler(services, stop: threading.Event) -> threading.Thread:
+    """The scheduler in this process, on the demo's database as its job store (what `sasaeai
+    scheduler` does in production), so reminders, change notices and deadlines fire."""
+    from scheduler import runner
+
+    thread = threading.Thread(target=runner.run, args=(services.engine, services.scheduler_runner(), stop),
+                              name="scheduler", daemon=True)
+    thread.start()
+    return thread
+
+
 def run(args) -> int:
     from linesim.client import SimulatorClient
     from linesim.server import create_app as create_simulator
@@ -66,6 +78,7 @@ def run(args) -> int:
         host=args.host, port=args.sim_port)
     stop = stop_on_signals()
     services.start_background(stop)
+    start_scheduler(services, stop)
 
     from cli.commands.richmenu import deploy
 
