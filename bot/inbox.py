@@ -311,7 +311,7 @@ def parse_webhook_body(raw: bytes) -> tuple[str, list[dict[str, Any]]]:
     if not isinstance(body, dict) or not isinstance(body.get("events"), list):
         raise WebhookBodyError("not a LINE webhook: 'events' must be a list")
     destination = body.get("destination", "")
-    _check_text(destination, "destination", MAX_ID)
+    _check_text(destination, "destination", MAX_ID, required=destination is None)
     reason = _bad_string(destination, "destination")
     if reason:
         raise WebhookBodyError(reason)
