@@ -105,6 +105,14 @@ class EventContext:
         """Queue an answer to the person who wrote; sent as one reply when the turn ends."""
         self._replies.extend(messages)
 
+    def take_back(self, kept: int) -> None:
+        """Forget the queued answers after the first `kept` (a step that was undone)."""
+        del self._replies[kept:]
+
+    @property
+    def queued(self) -> int:
+        return len(self._replies)
+
     def push(self, user_id: str, *messages: dict[str, Any]) -> None:
         """News for someone else (or later news): a push, stored now in this transaction."""
         if not is_line_user_id(user_id):
@@ -220,13 +228,13 @@ def on_dialogue_event(ctx: EventContext, event: Event) -> str:
 def refusing_politely(turn: dialogue.Turn, state: str, inp: dialogue.Input) -> str:
     """One dialogue step; when the domain refuses (a match not accepted, a closed case …) what
     the step wrote is undone and the person is told politely, rather than the event failing."""
-    said = list(turn.ctx._replies)
+    said = turn.ctx.queued
     try:
         with turn.session.begin_nested():
             return dialogue.step(turn, state, inp)
     except REFUSALS as exc:
         log.info("dialogue.refused", refusal=type(exc).__name__, input=inp.key)
-        turn.ctx._replies = said
+        turn.ctx.take_back(said)
         turn.say(text(RESIDENT["refused"]))
         return state
 

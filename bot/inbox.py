@@ -160,10 +160,11 @@ def mark_failed(event: InboundEvent, now: datetime, error: str, max_attempts: in
         event.available_at = now + timedelta(seconds=min(2 ** event.attempts, 300))
 
 
-def mark_parked(event: InboundEvent, now: datetime, reason: str) -> None:
-    """Park at once: no retry can handle this event (the reason says why)."""
+def mark_parked(event: InboundEvent, now: datetime, reason: str, detail: str = "") -> None:
+    """Park at once: no retry can handle this event (the reason first, then the detail)."""
+    reason = reason[:1000]
     event.attempts += 1
-    event.last_error = reason[-4000:]
+    event.last_error = f"{reason}\n{detail[-(3999 - len(reason)):]}" if detail else reason
     event.status = PARKED
     event.handled_at = now
 

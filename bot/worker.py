@@ -87,7 +87,7 @@ class EventWorker:
                 session.info.pop(AFTER_COMMIT, None)  # the event's writes are undone: so is this
                 unfixable = no_retry_can_fix(exc)
                 if unfixable:
-                    inbox.mark_parked(event, now, f"{unfixable}: {exc}"[:200] + "\n" + _trace(exc))
+                    inbox.mark_parked(event, now, f"{unfixable}: {exc}"[:200], _trace(exc))
                 else:
                     inbox.mark_failed(event, now, _trace(exc), self._max_attempts)
                 log.warning("event.failed", event_id=event.id, event_type=event.event_type,

@@ -121,7 +121,13 @@ def test_an_event_from_a_junk_user_id_is_parked_and_nothing_is_sent(db, clock, j
 def test_a_user_id_the_database_refuses_is_parked_at_once(pg_url, clock):
     """What slipped past the webhook (stored raw here) and PostgreSQL refuses: parked, one try."""
     engine = make_engine(pg_url)
-    sessions = make_session_factory(engine)
+    try:
+        parked_when_too_long(make_session_factory(engine), clock)
+    finally:
+        engine.dispose()
+
+
+def parked_when_too_long(sessions, clock):
 
     def writes_too_long(session, raw, now):
         from domain import people
@@ -133,8 +139,7 @@ def test_a_user_id_the_database_refuses_is_parked_at_once(pg_url, clock):
     EventWorker(sessions, clock, writes_too_long, max_attempts=5).run_until_idle()
     parked = row(sessions, event_id)
     assert (parked.status, parked.attempts) == (inbox.PARKED, 1)
-    assert "refused by the database" in parked.last_error
-    engine.dispose()
+    assert parked.last_error.startswith("refused by the database")
 
 
 # -- through the whole stack ---------------------------------------------------------------------
