@@ -1105,7 +1105,7 @@ def safety_first(turn: Turn, inp: Input) -> bool:
 
 def step(turn: Turn, state: str, inp: Input) -> str:
     """Run one input through the dialogue and return the next state."""
-    if inp.kind == "text":
+    if inp.kind == "text" and state not in escalation_bot.WRITING_STATES:
         if safety_first(turn, inp):
             return IDLE
         command = global_text(turn, inp)

@@ -17,7 +17,9 @@ from domain import matches as match_rules
 from domain import needs as need_rules
 from domain.categories import CATEGORIES, label as category_label
 from domain.matching import suggest_resources, suggest_volunteers, volunteers_to_ask
-from domain.models import CITY, COORDINATOR as COORDINATOR_ROLE, Area, Match, Need, Person, URGENT
+from domain.models import (
+    ACCEPTED as MATCH_ACCEPTED, CITY, COORDINATOR as COORDINATOR_ROLE, Area, Match, Need, Person, URGENT,
+)
 from domain.people import can_see_area
 from bot.messages import cards, notices
 from bot.messages.build import postback, text
@@ -31,6 +33,9 @@ log = structlog.get_logger(__name__)
 ESC_NOTE = "esc.note"
 ESC_PROPOSAL = "esc.proposal"
 ESC_MESSAGE = "esc.message"
+# A coordinator writing a note, a proposal or a message to a resident: the text is that, not a
+# resident's message (no safety words, no commands, no meeting replies are read into it).
+WRITING_STATES = frozenset({ESC_NOTE, ESC_PROPOSAL, ESC_MESSAGE})
 IDLE = "idle"
 
 
@@ -107,7 +112,7 @@ def escalate_failed_event(ctx: Any, session: Session, line_user_id: str, words: 
     from domain.people import find_by_line_id
 
     person = find_by_line_id(session, line_user_id)
-    if person is None:
+    if person is None or person.has_role(COORDINATOR_ROLE):  # a coordinator is no case's resident
         return False
     area_id = person.area_id or root_area_id(session)
     if area_id is None:
@@ -140,6 +145,9 @@ def approve_from_dialogue(turn: Any, match_id: int | None) -> str:
         return IDLE
     if match.approved_at is not None:
         turn.say(text(COORDINATOR["already_approved"]))
+        return IDLE
+    if match.status != MATCH_ACCEPTED:  # declined, expired or withdrawn since the card was sent
+        turn.say(text(COORDINATOR["not_approvable"]))
         return IDLE
     match_rules.approve_match(turn.session, match, turn.person, turn.now)
     notify.release_contacts(turn.ctx, turn.session, match, need, reply_to_volunteer=False)

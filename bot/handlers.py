@@ -5,6 +5,7 @@ event being marked done, so a retried event never doubles its effects.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable
@@ -25,21 +26,33 @@ from linebot.v3.webhooks import (
     VideoMessageContent,
 )
 from pydantic import ValidationError
-from sqlalchemy.orm import Session
+from pydantic.v1 import ValidationError as ValidationErrorV1  # the SDK's models are pydantic v1
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot import outbox
 from bot import dialogue, postbacks, routes  # noqa: F401  (routes registers the verbs)
 from bot import escalation as escalation_bot
 from bot import state as convo_state
 from domain import people
+from domain.db import transaction
+from domain.escalation import EscalationError, NotPermitted
+from domain.matches import IllegalMatchTransition, NotApprovable
+from domain.needs import IllegalTransition
+from domain.people import ConsentRequired
 from domain.escalation import DeadlinePolicy
 from bot.line_limits import MAX_MESSAGES_PER_REQUEST
 from bot.messages.build import text
 from bot.messages.resident import RESIDENT
+from bot.worker import Unfixable, after_commit
 
 log = structlog.get_logger(__name__)
 
 MALFORMED, UNKNOWN = "malformed", "unknown"
+# What LINE's user ids look like; anything else is never answered nor pushed to.
+LINE_USER_ID = re.compile(r"U[0-9a-f]{32}\Z")
+# The domain saying no (the match is not accepted, the case is closed …): a polite answer.
+REFUSALS = (NotApprovable, IllegalMatchTransition, IllegalTransition, EscalationError, NotPermitted,
+            ConsentRequired)
 MEDIA = (StickerMessageContent, ImageMessageContent, AudioMessageContent, VideoMessageContent,
          FileMessageContent)
 
@@ -102,8 +115,19 @@ class EventContext:
         """Queue an answer to the person who wrote; sent as one reply when the turn ends."""
         self._replies.extend(messages)
 
+    def take_back(self, kept: int) -> None:
+        """Forget the queued answers after the first `kept` (a step that was undone)."""
+        del self._replies[kept:]
+
+    @property
+    def queued(self) -> int:
+        return len(self._replies)
+
     def push(self, user_id: str, *messages: dict[str, Any]) -> None:
         """News for someone else (or later news): a push, stored now in this transaction."""
+        if not is_line_user_id(user_id):
+            log.warning("push.skipped", reason="not a LINE user id")
+            return
         for start in range(0, len(messages), MAX_MESSAGES_PER_REQUEST):
             self._pushes += 1
             outbox.enqueue_push(self.session, user_id=user_id, now=self.now,
@@ -123,14 +147,20 @@ class EventContext:
         self._replies = []
 
 
+def is_line_user_id(value: Any) -> bool:
+    return isinstance(value, str) and LINE_USER_ID.match(value) is not None
+
+
 def parse_event(raw: dict[str, Any]) -> Event | str:
-    """The SDK's model of an event, or why there is none (a pydantic error must not escape)."""
+    """The SDK's model of an event, or why there is none (no SDK error may escape)."""
     try:
         return Event.from_dict(raw)
-    except ValidationError:
+    except (ValidationError, ValidationErrorV1):
         return MALFORMED
     except ValueError:  # the SDK's answer for an event or message type it does not know
         return UNKNOWN
+    except (KeyError, TypeError, AttributeError, IndexError):  # the SDK's model tripping on junk
+        return MALFORMED
 
 
 def to_input(event: Event) -> dialogue.Input | None:
@@ -195,16 +225,41 @@ def on_dialogue_event(ctx: EventContext, event: Event) -> str:
 
     def run(turn: dialogue.Turn, state: str) -> str:
         was_consented = turn.person.consented
-        next_state = dialogue.step(turn, state, inp)
+        next_state = refusing_politely(turn, state, inp)
         if not was_consented and turn.person.consented and ctx.settings.profile_lookup:
-            name = ctx.settings.profile_lookup(ctx.user_id)
-            if name:
-                people.set_profile(turn.person, ctx.now, display_name=name[:100])
+            after_commit(ctx.session, _fetch_display_name(ctx.settings.profile_lookup, ctx.user_id))
         outcome["value"] = f"{inp.key}->{next_state}"
         return next_state
 
     _with_person(ctx, run)
     return outcome["value"][:80]
+
+
+def refusing_politely(turn: dialogue.Turn, state: str, inp: dialogue.Input) -> str:
+    """One dialogue step; when the domain refuses (a match not accepted, a closed case …) what
+    the step wrote is undone and the person is told politely, rather than the event failing."""
+    said = turn.ctx.queued
+    try:
+        with turn.session.begin_nested():
+            return dialogue.step(turn, state, inp)
+    except REFUSALS as exc:
+        log.info("dialogue.refused", refusal=type(exc).__name__, input=inp.key)
+        turn.ctx.take_back(said)
+        turn.say(text(RESIDENT["refused"]))
+        return state
+
+
+def _fetch_display_name(lookup: Callable[[str], str | None], user_id: str):
+    """The LINE profile, asked after the commit; stored in a short transaction of its own."""
+    def job(sessions: sessionmaker[Session], now: datetime) -> None:
+        name = lookup(user_id)
+        if not name:
+            return
+        with transaction(sessions) as session:
+            person = people.find_by_line_id(session, user_id)
+            if person is not None and person.consented:
+                people.set_profile(person, now, display_name=name[:100])
+    return job
 
 
 HANDLERS: dict[type, Callable[[EventContext, Any], str]] = {
@@ -221,8 +276,7 @@ def handle_event(session: Session, raw: dict[str, Any], now: datetime, settings:
         return "standby"  # another channel owns the chat: LINE forbids sending
     event = parse_event(raw)
     if event == MALFORMED:
-        log.warning("event.malformed", event_type=str(raw.get("type"))[:40])
-        return MALFORMED
+        raise Unfixable(f"malformed {str(raw.get('type'))[:40]} event (the SDK's model refuses it)")
     handler = HANDLERS.get(type(event))
     if handler is None:
         log.info("event.ignored", event_type=raw.get("type"))
@@ -230,6 +284,8 @@ def handle_event(session: Session, raw: dict[str, Any], now: datetime, settings:
     source = raw.get("source") or {}
     if source.get("type") != "user" or not source.get("userId"):
         return "ignored:not_one_to_one"  # the bot talks with people one to one
+    if not is_line_user_id(source["userId"]):
+        raise Unfixable("source.userId is not a LINE user id")
     ctx = EventContext(session, now, raw, settings)
     outcome = handler(ctx, event)
     ctx.flush()
@@ -243,14 +299,20 @@ def make_handler(settings: BotSettings) -> Callable[[Session, dict[str, Any], da
 
 
 def make_parked_hook(settings: BotSettings):
-    """Fail safe: when an event is parked, the person's message goes to a coordinator."""
+    """Fail safe: when an event is parked, the person's message goes to a coordinator and the
+    person is told so; a coordinator (or someone unknown) is only told it did not go through."""
     def on_parked(session: Session, event) -> None:
         raw = event.data
-        user_id = (raw.get("source") or {}).get("userId")
-        if not user_id or raw.get("type") not in ("message", "postback"):
+        source = raw.get("source") if isinstance(raw.get("source"), dict) else {}
+        user_id = source.get("userId")
+        if not is_line_user_id(user_id) or raw.get("type") not in ("message", "postback"):
             return
-        words = ((raw.get("message") or {}).get("text") or "")[:4000]
+        message = raw.get("message") if isinstance(raw.get("message"), dict) else {}
+        words = message.get("text") if isinstance(message.get("text"), str) else ""
+        if not isinstance(raw.get("replyToken"), str) and people.find_by_line_id(session, user_id) is None:
+            return  # nobody to answer: no token, and not someone the service knows
         ctx = EventContext(session, event.handled_at or event.available_at, raw, settings)
-        if escalation_bot.escalate_failed_event(ctx, session, user_id, words):
-            ctx.push(user_id, text(RESIDENT["bot_failed"]))
+        escalated = escalation_bot.escalate_failed_event(ctx, session, user_id, words[:4000])
+        ctx.reply(text(RESIDENT["bot_failed" if escalated else "not_received"]))
+        ctx.flush()  # by reply while the token is fresh
     return on_parked

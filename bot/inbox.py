@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from datetime import datetime, timedelta
 from typing import Any, Iterable
 
+import structlog
 from sqlalchemy import BigInteger, Boolean, Index, Integer, String, Text, and_, exists, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy import Connection
@@ -13,7 +15,10 @@ from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
 
 from domain.base import Base
 
+log = structlog.get_logger(__name__)
+
 PENDING, DONE, PARKED = "pending", "done", "parked"
+SQLITE_BUSY_TIMEOUT_MS = 30_000  # what domain.db sets on every SQLite connection
 # A row id that works as autoincrement on both SQLite (INTEGER) and PostgreSQL (BIGINT).
 Id = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -41,6 +46,8 @@ class InboundEvent(Base):
     __table_args__ = (
         Index("ix_inbound_events_status_available", "status", "available_at"),
         Index("ix_inbound_events_source_order", "source_key", "line_timestamp", "id"),
+        # "Is an earlier event of this source pending?", asked of every claim candidate.
+        Index("ix_inbound_events_source_pending", "source_key", "status", "line_timestamp", "id"),
     )
 
     @property
@@ -163,6 +170,15 @@ def redact_parked(event: InboundEvent) -> None:
     event.payload = redact_event_payload(event.payload)
 
 
+def mark_parked(event: InboundEvent, now: datetime, reason: str, detail: str = "") -> None:
+    """Park at once: no retry can handle this event (the reason first, then the detail)."""
+    reason = reason[:1000]
+    event.attempts += 1
+    event.last_error = f"{reason}\n{detail[-(3999 - len(reason)):]}" if detail else reason
+    event.status = PARKED
+    event.handled_at = now
+
+
 def parked_events(session: Session, limit: int = 100) -> list[InboundEvent]:
     return list(session.scalars(
         select(InboundEvent).where(InboundEvent.status == PARKED).order_by(InboundEvent.id).limit(limit)))
@@ -180,30 +196,153 @@ class WebhookBodyError(ValueError):
     """A body that is not a LINE webhook; the message says what is wrong, for the 400."""
 
 
+# Bounds of what one stored row can hold: the columns of InboundEvent, a timestamp that is a
+# datetime (milliseconds up to the end of year 9999), and a nesting no LINE event comes near.
+MAX_DEPTH = 32
+MAX_ID = 64
+MAX_TYPE = 40
+MAX_TIMESTAMP = 253_402_300_799_999
+_BAD_CHARS = re.compile("[\x00\ud800-\udfff]")
+_JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[{]|[\]}]')
+
+
+def _too_deep(text: str, limit: int = MAX_DEPTH) -> bool:
+    """True when arrays and objects nest deeper than `limit` (strings skipped), checked before
+    json.loads so a hostile body cannot make the parser recurse a thousand times."""
+    if text.count("[") + text.count("{") <= limit:
+        return False
+    depth = 0
+    for match in _JSON_TOKENS.finditer(text):
+        token = match.group()
+        if token in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif token in "]}":
+            depth -= 1
+    return False
+
+
+def _reject_constant(name: str):
+    raise WebhookBodyError(f"body has {name}, which is not a JSON number")
+
+
+def _finite_float(literal: str) -> float:
+    value = float(literal)
+    if value in (float("inf"), float("-inf")):
+        raise WebhookBodyError(f"number {literal[:20]} is out of range")
+    return value
+
+
+def _bad_string(value: Any, where: str) -> str | None:
+    """Why a value cannot be stored as text (NUL, a lone surrogate), or None."""
+    found = _BAD_CHARS.search(value)
+    if found is None:
+        return None
+    what = "NUL" if found.group() == "\x00" else "a lone surrogate"
+    return f"{where} contains {what}"
+
+
+def _check_strings(value: Any, where: str) -> None:
+    """Every key and string in the event is storable text (no recursion: the depth is bounded,
+    but a wide tree is walked with a list)."""
+    stack = [(value, where)]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, str):
+            reason = _bad_string(item, path)
+            if reason:
+                raise WebhookBodyError(reason)
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                reason = _bad_string(key, f"{path} (a key)")
+                if reason:
+                    raise WebhookBodyError(reason)
+                stack.append((child, f"{path}.{key}"))
+        elif isinstance(item, list):
+            stack.extend((child, f"{path}[{n}]") for n, child in enumerate(item))
+
+
+def _check_text(value: Any, where: str, max_len: int, *, required: bool = False) -> None:
+    if value is None:
+        if required:
+            raise WebhookBodyError(f"not a LINE webhook: {where} is missing")
+        return
+    if not isinstance(value, str) or (required and not value):
+        raise WebhookBodyError(f"{where} must be a {'non-empty ' if required else ''}string")
+    if len(value) > max_len:
+        raise WebhookBodyError(f"{where} is longer than {max_len} characters")
+
+
+def _check_event(event: Any, where: str) -> None:
+    """The fields a stored row is made of, each of the type and within the range it needs."""
+    if not isinstance(event, dict):
+        raise WebhookBodyError(f"not a LINE webhook: {where} is not an object")
+    _check_text(event.get("webhookEventId"), f"{where}.webhookEventId", MAX_ID, required=True)
+    _check_text(event.get("type"), f"{where}.type", MAX_TYPE, required=True)
+    stamp = event.get("timestamp")
+    if stamp is not None and (type(stamp) is not int or not 0 <= stamp <= MAX_TIMESTAMP):
+        raise WebhookBodyError(f"{where}.timestamp must be an integer of milliseconds from 0 to {MAX_TIMESTAMP}")
+    for key in ("mode", "replyToken"):
+        _check_text(event.get(key), f"{where}.{key}", 255)
+    source = event.get("source")
+    if source is not None:
+        if not isinstance(source, dict):
+            raise WebhookBodyError(f"{where}.source must be an object")
+        _check_text(source.get("type"), f"{where}.source.type", MAX_TYPE)
+        for key in ("userId", "groupId", "roomId"):
+            _check_text(source.get(key), f"{where}.source.{key}", MAX_ID)
+    context = event.get("deliveryContext")
+    if context is not None:
+        if not isinstance(context, dict):
+            raise WebhookBodyError(f"{where}.deliveryContext must be an object")
+        if not isinstance(context.get("isRedelivery", False), bool):
+            raise WebhookBodyError(f"{where}.deliveryContext.isRedelivery must be true or false")
+    for key in ("message", "postback"):
+        if event.get(key) is not None and not isinstance(event[key], dict):
+            raise WebhookBodyError(f"{where}.{key} must be an object")
+    _check_strings(event, where)
+
+
 def parse_webhook_body(raw: bytes) -> tuple[str, list[dict[str, Any]]]:
-    """Check the shape LINE promises (webhook.yml) and return (destination, events)."""
+    """Check the shape LINE promises (webhook.yml) and that every event can be stored as it
+    is; return (destination, events). Anything else is a WebhookBodyError naming the field."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise WebhookBodyError("body is not UTF-8") from None
+    if _too_deep(text):
+        raise WebhookBodyError(f"body nests deeper than {MAX_DEPTH} levels")
     try:
-        body = json.loads(text)
-    except ValueError:
+        body = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+    except WebhookBodyError:
+        raise
+    except (ValueError, RecursionError):  # RecursionError: belt and braces behind _too_deep
         raise WebhookBodyError("body is not JSON") from None
     if not isinstance(body, dict) or not isinstance(body.get("events"), list):
         raise WebhookBodyError("not a LINE webhook: 'events' must be a list")
     destination = body.get("destination", "")
-    if not isinstance(destination, str):
-        raise WebhookBodyError("not a LINE webhook: 'destination' must be a string")
+    _check_text(destination, "destination", MAX_ID, required=destination is None)
+    reason = _bad_string(destination, "destination")
+    if reason:
+        raise WebhookBodyError(reason)
     for i, event in enumerate(body["events"]):
-        if not isinstance(event, dict):
-            raise WebhookBodyError(f"not a LINE webhook: events[{i}] is not an object")
-        event_id = event.get("webhookEventId")
-        if not isinstance(event_id, str) or not 0 < len(event_id) <= 64:
-            raise WebhookBodyError(f"not a LINE webhook: events[{i}].webhookEventId is missing")
-        if not isinstance(event.get("type"), str):
-            raise WebhookBodyError(f"not a LINE webhook: events[{i}].type is missing")
+        _check_event(event, f"events[{i}]")
     return destination, body["events"]
+
+
+def refused_as_data(exc: BaseException) -> bool:
+    """True when storing failed for the data itself (a retry would fail the same way), rather
+    than for the database being busy or away."""
+    from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
+
+    if isinstance(exc, (DataError, IntegrityError)):
+        return True
+    if isinstance(exc, DBAPIError):
+        return False
+    if isinstance(exc, StatementError):  # a value the driver could not bind
+        return True
+    return isinstance(exc, (KeyError, TypeError, ValueError, OverflowError))
 
 
 class GroupCommit:
@@ -211,10 +350,11 @@ class GroupCommit:
 
     Each request hands its events to a writer thread and waits until the transaction holding
     them has committed, so "stored before 200" still holds; under load one commit serves many
-    requests. A failed commit fails every request in it (LINE then redelivers).
+    requests. When a shared commit fails, each request is stored again alone, so only the one
+    at fault fails (the database refusing it, or the database being away: LINE redelivers).
     """
 
-    def __init__(self, engine, clock, max_batch: int = 64, timeout: float = 10.0):
+    def __init__(self, engine, clock, max_batch: int = 64, timeout: float = 10.0, *, start: bool = True):
         import queue
         import threading
 
@@ -224,14 +364,23 @@ class GroupCommit:
         self._timeout = timeout
         self._queue: "queue.Queue[tuple[str, list[dict[str, Any]], Any]]" = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="inbox-writer", daemon=True)
+        if start:
+            self.start()
+
+    def start(self) -> None:
+        """Start the writer thread (tests queue several requests first to share one commit)."""
         self._thread.start()
 
-    def store(self, destination: str, events: list[dict[str, Any]]) -> int:
+    def submit(self, destination: str, events: list[dict[str, Any]]):
+        """Queue a request's events; the Future gives how many were new once committed."""
         from concurrent.futures import Future
 
         done: Future = Future()
         self._queue.put((destination, events, done))
-        return done.result(timeout=self._timeout)
+        return done
+
+    def store(self, destination: str, events: list[dict[str, Any]]) -> int:
+        return self.submit(destination, events).result(timeout=self._timeout)
 
     def _run(self) -> None:
         import queue
@@ -245,9 +394,18 @@ class GroupCommit:
                     break
             try:
                 counts = self._commit(batch)
-            except Exception as exc:  # every waiting request answers 500; nothing half-stored
-                for _d, _e, done in batch:
-                    done.set_exception(exc)
+            except Exception as exc:
+                if len(batch) == 1:  # that request answers for itself; nothing half-stored
+                    batch[0][2].set_exception(exc)
+                    continue
+                # One request must not fail the others: each again, in its own transaction,
+                # so only the one at fault fails.
+                log.warning("webhook.group_commit_failed", requests=len(batch), error=type(exc).__name__)
+                for item in batch:
+                    try:
+                        item[2].set_result(self._commit([item])[0])
+                    except Exception as alone:
+                        item[2].set_exception(alone)
                 continue
             for (_d, _e, done), count in zip(batch, counts):
                 done.set_result(count)
@@ -257,15 +415,42 @@ class GroupCommit:
 
         for attempt in (1, 2):
             try:
-                counts = []
-                with self._engine.begin() as connection:
-                    now = self._clock.now()
-                    for destination, events, _done in batch:
-                        counts.append(store_events(connection, destination, events, now))
-                return counts
+                with self._engine.connect() as connection:
+                    if connection.dialect.name == "sqlite":
+                        return self._store_sqlite(connection, batch)
+                    with connection.begin():
+                        return self._store(connection, batch)
             except DBAPIError as exc:
                 # A pooled connection the server closed (restart, idle timeout): once more on a
                 # fresh one, rather than a ping before every batch.
                 if attempt == 2 or not exc.connection_invalidated:
                     raise
         raise AssertionError("unreachable")
+
+    def _store(self, connection, batch) -> list[int]:
+        now = self._clock.now()
+        return [store_events(connection, destination, events, now) for destination, events, _done in batch]
+
+    def _store_sqlite(self, connection, batch) -> list[int]:
+        """SQLite has one writer at a time, and its busy handler sleeps ever longer (up to 100 ms
+        a try) while a busy worker takes the lock again and again: the webhook asks for the
+        lock every half millisecond instead, so it gets in at the first gap between the worker's
+        transactions (the worker leaves one, see EventWorker's pause)."""
+        import time
+
+        from sqlalchemy.exc import OperationalError
+
+        raw = connection.connection.dbapi_connection
+        raw.execute("PRAGMA busy_timeout=0")
+        deadline = time.monotonic() + self._timeout
+        try:
+            while True:
+                try:
+                    with connection.begin():
+                        return self._store(connection, batch)
+                except OperationalError as exc:
+                    if "locked" not in str(exc.orig) or time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.0005)
+        finally:
+            raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")

@@ -1,7 +1,13 @@
-"""Claim stored events and handle them, one transaction per event."""
+"""Claim stored events and handle them, one transaction per event.
+
+What can succeed later (the database busy, a race) is retried with a back-off; what no retry can
+fix (a malformed event, data the database refuses) is parked at once with the reason.
+"""
 from __future__ import annotations
 
 import threading
+import time
+from datetime import datetime
 from typing import Any, Callable
 
 import structlog
@@ -18,10 +24,45 @@ Handler = Callable[[Session, dict[str, Any], Any], str]
 ParkedHook = Callable[[Session, inbox.InboundEvent], None]
 
 
+class Unfixable(Exception):
+    """An event that no retry can handle (malformed, from no LINE user): park it at once."""
+
+
+def no_retry_can_fix(exc: BaseException) -> str | None:
+    """Why handling this event again would fail the same way, or None when a retry may succeed
+    (the database busy or away, a lost connection, a race on a unique key, an unknown error)."""
+    from sqlalchemy.exc import DataError, DBAPIError, StatementError
+
+    if isinstance(exc, Unfixable):
+        return "unfixable"
+    if isinstance(exc, DataError):
+        return "refused by the database"
+    if isinstance(exc, DBAPIError):  # operational, integrity (a race), interface: try again
+        return None
+    if isinstance(exc, StatementError):
+        return "a value the database driver cannot take"
+    if isinstance(exc, (KeyError, IndexError, TypeError, AttributeError, ValueError, OverflowError)):
+        return f"malformed data ({type(exc).__name__})"
+    return None
+
+
+AFTER_COMMIT = "sasaeai.after_commit"
+AfterCommit = Callable[[sessionmaker[Session], datetime], None]
+
+
+def after_commit(session: Session, job: AfterCommit) -> None:
+    """Work to do once the event's transaction has committed (an HTTP call, say): the worker runs
+    it outside any transaction, so no write lock is held while LINE answers."""
+    session.info.setdefault(AFTER_COMMIT, []).append(job)
+
+
 class EventWorker:
     def __init__(self, session_factory: sessionmaker[Session], clock: Clock, handler: Handler,
-                 *, max_attempts: int = 5, on_parked: ParkedHook | None = None):
+                 *, max_attempts: int = 5, on_parked: ParkedHook | None = None, pause: float = 0.0):
         self._sessions = session_factory
+        # Seconds to leave the database free after each event (SQLite: one writer at a time, so
+        # a worker taking the lock back to back would starve the webhook).
+        self._pause = pause
         self._clock = clock
         self._handler = handler
         self._max_attempts = max_attempts
@@ -39,11 +80,18 @@ class EventWorker:
                 with session.begin_nested():
                     outcome = self._handler(session, event.data, now)
             except Exception as exc:
+                session.info.pop(AFTER_COMMIT, None)  # the event's writes are undone: so is this
+                unfixable = no_retry_can_fix(exc)
                 # The stored error: type and place, never the message (it may carry values).
-                inbox.mark_failed(event, now, error_summary(exc), self._max_attempts)
+                if unfixable:
+                    # Unfixable carries our own words (what was malformed), never the person's.
+                    reason = f"{unfixable}: {exc}" if isinstance(exc, Unfixable) else unfixable
+                    inbox.mark_parked(event, now, reason, error_summary(exc))
+                else:
+                    inbox.mark_failed(event, now, error_summary(exc), self._max_attempts)
                 log.warning("event.failed", event_id=event.id, event_type=event.event_type,
                             attempts=event.attempts, parked=event.status == inbox.PARKED,
-                            error=type(exc).__name__)
+                            error=type(exc).__name__, unfixable=unfixable)
                 if event.status == inbox.PARKED and self._on_parked:
                     try:
                         with session.begin_nested():
@@ -55,7 +103,13 @@ class EventWorker:
                 return True
             inbox.mark_done(event, now, outcome)
             log.info("event.handled", event_id=event.id, event_type=event.event_type, outcome=outcome)
-            return True
+            later = session.info.pop(AFTER_COMMIT, [])
+        for job in later:  # committed; no transaction is open while these wait on the network
+            try:
+                job(self._sessions, self._clock.now())
+            except Exception:  # the event is handled; this extra is lost, not the event
+                log.exception("event.after_commit_failed", event_id=event.id)
+        return True
 
     def run_until_idle(self, limit: int = 100_000) -> int:
         handled = 0
@@ -72,3 +126,5 @@ class EventWorker:
                 busy = False
             if not busy:
                 stop.wait(idle)
+            elif self._pause:
+                time.sleep(self._pause)

@@ -1,4 +1,5 @@
-"""`sasaeai demo`: one process with the bot, its worker threads, the console and the LINE simulator.
+"""`sasaeai demo`: one process with the bot, its worker threads, the scheduler, the console and the
+LINE simulator.
 
 Migrates an SQLite database under instance/, loads the demo city, and prints the chat page's
 address and the console's; a newcomer can talk to the bot in a browser without any LINE account,
@@ -7,6 +8,7 @@ and log in to the console as the demo coordinator through the simulator's LINE L
 from __future__ import annotations
 
 import os
+import threading
 
 import structlog
 
@@ -56,6 +58,17 @@ def link_demo_menus(services, side: dict[str, str]) -> None:
     link_for_roles(services.line_api, side["volunteer"], {"volunteer"})
 
 
+def start_scheduler(services, stop: threading.Event) -> threading.Thread:
+    """The scheduler in this process, on the demo's database as its job store (what `sasaeai
+    scheduler` does in production), so reminders, change notices and deadlines fire."""
+    from scheduler import runner
+
+    thread = threading.Thread(target=runner.run, args=(services.engine, services.scheduler_runner(), stop),
+                              name="scheduler", daemon=True)
+    thread.start()
+    return thread
+
+
 def run(args) -> int:
     from linesim.client import SimulatorClient
     from linesim.server import create_app as create_simulator
@@ -86,6 +99,7 @@ def run(args) -> int:
         host=args.host, port=args.sim_port)
     stop = stop_on_signals()
     services.start_background(stop)
+    start_scheduler(services, stop)
 
     from cli.commands.richmenu import deploy_all
 
