@@ -38,6 +38,19 @@ class Config:
     business_hours: str = "08:30-17:15"
     # Days after an unfollow (block) before the person's data is erased.
     retention_days: int = 90
+    # Safety answers: phone numbers shown to residents (national lines by default; README lists
+    # each with its source). Empty: the line is not shown (or named without a number).
+    emergency_number: str = "119"
+    police_number: str = "110"
+    emergency_advice_number: str = "#7119"  # 救急安心センター
+    police_consultation_number: str = "#9110"  # 警察相談専用電話
+    consumer_hotline_number: str = "188"  # 消費者ホットライン
+    elder_abuse_number: str = ""  # the city's 高齢者虐待 consultation line
+    community_care_number: str = ""  # 地域包括支援センター (else named without a number)
+    yorisoi_number: str = "0120-279-338"  # よりそいホットライン
+    mental_health_number: str = "0570-064-556"  # こころの健康相談統一ダイヤル
+    dv_navi_number: str = "#8008"  # DV相談ナビ
+    dv_plus_number: str = "0120-279-889"  # DV相談＋
 
     ENV_NAMES = {
         "line_channel_secret": "LINE_CHANNEL_SECRET",
@@ -56,6 +69,17 @@ class Config:
         "normal_resolve_days": "SASAEAI_NORMAL_RESOLVE_DAYS",
         "business_hours": "SASAEAI_BUSINESS_HOURS",
         "retention_days": "SASAEAI_RETENTION_DAYS",
+        "emergency_number": "SASAEAI_EMERGENCY_NUMBER",
+        "police_number": "SASAEAI_POLICE_NUMBER",
+        "emergency_advice_number": "SASAEAI_EMERGENCY_ADVICE_NUMBER",
+        "police_consultation_number": "SASAEAI_POLICE_CONSULTATION_NUMBER",
+        "consumer_hotline_number": "SASAEAI_CONSUMER_HOTLINE_NUMBER",
+        "elder_abuse_number": "SASAEAI_ELDER_ABUSE_NUMBER",
+        "community_care_number": "SASAEAI_COMMUNITY_CARE_NUMBER",
+        "yorisoi_number": "SASAEAI_YORISOI_NUMBER",
+        "mental_health_number": "SASAEAI_MENTAL_HEALTH_NUMBER",
+        "dv_navi_number": "SASAEAI_DV_NAVI_NUMBER",
+        "dv_plus_number": "SASAEAI_DV_PLUS_NUMBER",
     }
 
     @classmethod
