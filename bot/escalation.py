@@ -99,12 +99,27 @@ def escalate_quietly(turn: Any, need: Need, reason: str) -> None:
         turn.ctx.push(resident.line_user_id, text(notices.resident_escalated(turn.session, escalation)))
 
 
-def escalate_safety(turn: Any, words: str, level: str, category: str) -> bool:
-    """An emergency or crisis signal: an urgent case at once. Done even without consent, as the
-    person's life or safety comes first (APPI art. 27(1)(ii))."""
-    need = _need_for(turn, None, words, category if category else "other", urgency=URGENT)
-    escalation, created = esc_rules.escalate(turn.session, need, level, turn.now, _policy(turn.ctx))
-    return notify_coordinators(turn.ctx, turn.session, escalation) > 0 if created else True
+def escalate_safety(turn: Any, words: str, level: str, category: str, suspected: bool = False,
+                    need_id: int | None = None) -> bool:
+    """An emergency or crisis signal: an urgent case at once; only suspected, a 要確認 case
+    (normal urgency; its need id is kept in ``turn.data["safety_need_id"]`` so that a later
+    「はい」 makes that same case urgent, ``need_id``). The category passed is the one read from
+    the words. Done even without consent, as the person's life or safety comes first (APPI art.
+    27(1)(ii)). Returns whether a coordinator was told."""
+    need = turn.session.get(Need, need_id) if need_id is not None else None
+    if need is not None and need.person_id != turn.person.id:
+        need = None
+    urgency = "normal" if suspected else URGENT
+    need = _need_for(turn, need, words, category if category else "other", urgency=urgency)
+    if suspected:
+        turn.data["safety_need_id"] = need.id
+    reason = esc_rules.SAFETY_CHECK if suspected else level
+    before = esc_rules.active_escalation(turn.session, need.id)
+    was_urgent = before is not None and before.urgency == URGENT
+    escalation, created = esc_rules.escalate(turn.session, need, reason, turn.now, _policy(turn.ctx))
+    if created or (escalation.urgency == URGENT and not was_urgent):
+        return notify_coordinators(turn.ctx, turn.session, escalation) > 0
+    return True
 
 
 def escalate_failed_event(ctx: Any, session: Session, line_user_id: str, words: str) -> bool:

@@ -35,8 +35,9 @@ ASKED_FOR_PERSON = "asked_for_person"
 EMERGENCY = "emergency"
 CRISIS = "crisis"
 BOT_FAILURE = "bot_failure"
+SAFETY_CHECK = "safety_check"  # 要確認: a suspected emergency or crisis, the resident was asked
 REASONS = (NO_MATCH, DECLINED_SUGGESTIONS, NO_ACCEPTANCE, ALL_DECLINED, ASKED_FOR_PERSON,
-           EMERGENCY, CRISIS, BOT_FAILURE)
+           EMERGENCY, CRISIS, BOT_FAILURE, SAFETY_CHECK)
 URGENT_REASONS = frozenset({EMERGENCY, CRISIS})
 
 OPEN, ACKNOWLEDGED, RESOLVED, RAISED = "open", "acknowledged", "resolved", "raised"

@@ -55,6 +55,17 @@ ENV_NAMES = {
     "console_idle_minutes": "SASAEAI_CONSOLE_IDLE_MINUTES",
     "secret_key": "SASAEAI_SECRET_KEY",
     "area_radius_km": "SASAEAI_AREA_RADIUS_KM",
+    "emergency_number": "SASAEAI_EMERGENCY_NUMBER",
+    "police_number": "SASAEAI_POLICE_NUMBER",
+    "emergency_advice_number": "SASAEAI_EMERGENCY_ADVICE_NUMBER",
+    "police_consultation_number": "SASAEAI_POLICE_CONSULTATION_NUMBER",
+    "consumer_hotline_number": "SASAEAI_CONSUMER_HOTLINE_NUMBER",
+    "elder_abuse_number": "SASAEAI_ELDER_ABUSE_NUMBER",
+    "community_care_number": "SASAEAI_COMMUNITY_CARE_NUMBER",
+    "yorisoi_number": "SASAEAI_YORISOI_NUMBER",
+    "mental_health_number": "SASAEAI_MENTAL_HEALTH_NUMBER",
+    "dv_navi_number": "SASAEAI_DV_NAVI_NUMBER",
+    "dv_plus_number": "SASAEAI_DV_PLUS_NUMBER",
 }
 # Fields stored under another name because their value is a secret (read through a property).
 _SECRET_FIELDS = {"line_channel_secret": "channel_secret",
@@ -120,6 +131,19 @@ class Config(BaseSettings):
     # A LINE location farther than this from every district and neighbourhood is not taken as
     # the person's area: the bot asks instead (the city's own size plus a margin).
     area_radius_km: float = _field("area_radius_km", 8.0, gt=0, le=500)
+    # Safety answers: phone numbers shown to residents (national lines by default; README lists
+    # each with its source). Empty: the line is not shown (or named without a number).
+    emergency_number: str = _field("emergency_number", "119", max_length=20)  # 119: 救急・火事
+    police_number: str = _field("police_number", "110", max_length=20)  # 110: 警察
+    emergency_advice_number: str = _field("emergency_advice_number", "#7119", max_length=20)  # 救急安心センター
+    police_consultation_number: str = _field("police_consultation_number", "#9110", max_length=20)  # 警察相談専用電話
+    consumer_hotline_number: str = _field("consumer_hotline_number", "188", max_length=20)  # 消費者ホットライン
+    elder_abuse_number: str = _field("elder_abuse_number", "", max_length=20)  # the city's 高齢者虐待 consultation line
+    community_care_number: str = _field("community_care_number", "", max_length=20)  # 地域包括支援センター (else named without a number)
+    yorisoi_number: str = _field("yorisoi_number", "0120-279-338", max_length=20)  # よりそいホットライン
+    mental_health_number: str = _field("mental_health_number", "0570-064-556", max_length=20)  # こころの健康相談統一ダイヤル
+    dv_navi_number: str = _field("dv_navi_number", "#8008", max_length=20)  # DV相談ナビ
+    dv_plus_number: str = _field("dv_plus_number", "0120-279-889", max_length=20)  # DV相談＋
 
     # No implicit source: a Config is what its caller gives (from_env passes the environment).
     @classmethod

@@ -228,3 +228,83 @@ RESIDENT = {
     "no_info": "まだ地域の情報がありません。",
     "person_requested": "わかりました。地区のコーディネーターにお伝えしました。",
 }
+
+# -- safety answers, one per family (issue 10). Numbers come from configuration
+# (domain/settings.py Config: SASAEAI_*_NUMBER); a line whose number is empty is left out.
+# Each answer is a list of (line, the numbers it needs).
+SAFETY_ANSWERS: dict[str, list[tuple[str, tuple[str, ...]]]] = {
+    "medical": [
+        ("【命にかかわるときは、すぐに{emergency}番へ】", ("emergency",)),
+        ("・意識がない、息が苦しい、胸が痛い、ろれつが回らないときは、{emergency}番に電話して「救急です」と伝え、住所を言ってください。", ("emergency",)),
+        ("・救急車を呼ぶか迷ったら、救急安心センター（{emergency_advice}）に相談できます。", ("emergency_advice",)),
+    ],
+    "injury": [
+        ("【命にかかわるときは、すぐに{emergency}番へ】", ("emergency",)),
+        ("・動けない、血が止まらない、頭を打った、ひどいやけどのときは、{emergency}番に電話して「救急です」と伝え、住所を言ってください。", ("emergency",)),
+        ("・無理に動かさず、体を冷やさないようにしてください。", ()),
+        ("・救急車を呼ぶか迷ったら、救急安心センター（{emergency_advice}）に相談できます。", ("emergency_advice",)),
+    ],
+    "fire": [
+        ("【火事のときは、すぐに逃げて{emergency}番へ】", ("emergency",)),
+        ("・{emergency}番では「火事です」と伝え、住所を言ってください。", ("emergency",)),
+        ("・ガスのにおいがするときは、火をつけず、電気のスイッチにもさわらず、窓を開けて外に出てから連絡してください。", ()),
+    ],
+    "missing": [
+        ("【ご家族が見つからないときは、すぐに{police}番へ】", ("police",)),
+        ("・「認知症の家族が帰ってこない」と伝えてください。服装や写真があると探しやすくなります。", ()),
+        ("・けがや具合が悪そうなときは{emergency}番へ。", ("emergency",)),
+    ],
+    "fraud": [
+        ("【それは詐欺かもしれません】", ()),
+        ("・電話はすぐに切ってください。", ()),
+        ("・ATMには行かないでください。", ()),
+        ("・キャッシュカードや通帳、暗証番号は、だれにも渡さない・教えないでください。", ()),
+        ("・警察相談専用電話（{police_consultation}）に相談してください。", ("police_consultation",)),
+        ("・いま家に来ている、脅されているなど危ないときは{police}番へ。", ("police",)),
+        ("・契約や請求のことは、消費者ホットライン（{consumer_hotline}）へ。", ("consumer_hotline",)),
+    ],
+    "abuse": [
+        ("【ひとりで抱えこまないでください】", ()),
+        ("・市の高齢者虐待の相談窓口：{elder_abuse}", ("elder_abuse",)),
+        ("・市役所の高齢者虐待の相談窓口（高齢者福祉の担当課）に相談できます。", ("-elder_abuse",)),
+        ("・お住まいの地域包括支援センター（{community_care}）に相談できます。", ("community_care",)),
+        ("・お住まいの地域包括支援センターに相談できます。", ("-community_care",)),
+        ("・いますぐ危ないときは{police}番へ。", ("police",)),
+    ],
+    "despair": [
+        ("つらい気持ちを伝えてくださって、ありがとうございます。ひとりで抱えこまないでください。", ()),
+        ("・よりそいホットライン（24時間）：{yorisoi}", ("yorisoi",)),
+        ("・こころの健康相談統一ダイヤル：{mental_health}", ("mental_health",)),
+        ("・いますぐ命が危ないときは{emergency}番へ。", ("emergency",)),
+    ],
+    "dv": [
+        ("【暴力を受けているときは、ひとりで抱えこまないでください】", ()),
+        ("・DV相談ナビ：{dv_navi}（近くの相談窓口につながります）", ("dv_navi",)),
+        ("・DV相談＋（24時間）：{dv_plus}", ("dv_plus",)),
+        ("・いますぐ危ないときは{police}番へ。", ("police",)),
+    ],
+}
+# tel: buttons under each answer: (label, number key), in order; at most four are shown.
+SAFETY_CALLS: dict[str, list[tuple[str, str]]] = {
+    "medical": [("{n}に電話（救急）", "emergency"), ("{n}に相談", "emergency_advice")],
+    "injury": [("{n}に電話（救急）", "emergency"), ("{n}に相談", "emergency_advice")],
+    "fire": [("{n}に電話（火事）", "emergency")],
+    "missing": [("{n}に電話（警察）", "police"), ("{n}に電話（救急）", "emergency")],
+    "fraud": [("{n}に相談（警察）", "police_consultation"), ("{n}に電話（警察）", "police"),
+              ("{n}に相談（消費者）", "consumer_hotline")],
+    "abuse": [("虐待の相談窓口に電話", "elder_abuse"), ("包括支援センターに電話", "community_care"),
+              ("{n}に電話（警察）", "police")],
+    "despair": [("よりそいホットライン", "yorisoi"), ("こころの健康相談", "mental_health")],
+    "dv": [("DV相談ナビ {n}", "dv_navi"), ("DV相談＋", "dv_plus"), ("{n}に電話（警察）", "police")],
+}
+SAFETY_TEXT = {
+    "coordinator_told": "地区のコーディネーターにもすぐにお知らせしました。",
+    # only suspected: the guidance anyway, then one question
+    "ask_emergency": "念のためおたずねします。いま命にかかわる状態ですか？",
+    "ask_crisis": "念のためおたずねします。だれかに危ないことをされていますか？",
+    "yes": "はい",
+    "no": "いいえ",
+    "check_told": "地区のコーディネーターにも確認をお願いしました。",
+    "confirmed": "すぐに電話してください。地区のコーディネーターにも急ぎで知らせました。",
+    "not_urgent": "わかりました。安心しました。では、ご相談の内容をうかがいます。",
+}

@@ -1,6 +1,8 @@
 """`sasaeai understand`: classify resident messages, one per line on stdin, one JSON per line out.
 
     echo "あしたの午前中にかいものをたのみたい" | sasaeai understand --today 2026-11-25
+    sasaeai understand train       # train the learned reader on the corpus (writes the artifact)
+    sasaeai understand evaluate    # recall, false alarms, categories, speed and memory
 """
 from __future__ import annotations
 
@@ -24,11 +26,25 @@ def register(subparsers) -> None:
         "understand",
         help="classify messages from stdin (one per line) into JSON lines",
         description="Read one resident message per line on stdin and write one JSON object per "
-        "line: text, category, safety, when, confidence. Blank lines are skipped.",
+        "line: text, category, safety, when, confidence, signal. Blank lines are skipped.",
     )
     parser.add_argument("--today", type=_date, default=None,
                         help="resolve 明日/来週… against this date (default: today in Asia/Tokyo)")
     parser.set_defaults(func=run)
+    actions = parser.add_subparsers(dest="understand_action", metavar="ACTION")
+    train = actions.add_parser("train", help="train the learned reader on corpus/train and write its artifact",
+                               description="Train the learned reader (scikit-learn) on "
+                               "domain/understanding/corpus/train/*.tsv and write model/reader.npz.")
+    train.add_argument("--out", default=None, help="where to write the artifact (default: inside the package)")
+    train.set_defaults(func=run_train)
+    evaluate = actions.add_parser("evaluate", help="print recall, false alarms, category accuracy, speed and memory",
+                                  description="Read the held-out test split and the training set by "
+                                  "cross-validation; print per-family recall, the false-alarm rate, "
+                                  "category accuracy and confusions, time per message and memory.")
+    evaluate.add_argument("--no-cv", action="store_true", help="skip the cross-validation on train")
+    evaluate.add_argument("-v", "--verbose", action="store_true",
+                          help="list the cross-validation errors on train (never the test split's)")
+    evaluate.set_defaults(func=run_evaluate)
 
 
 def run(args) -> int:
@@ -49,3 +65,26 @@ def run(args) -> int:
         out.write(json.dumps(result.to_json_dict(), ensure_ascii=False) + "\n")
         out.flush()
     return 0
+
+
+def run_train(args) -> int:
+    import time
+
+    from domain.understanding import model, train
+
+    started = time.perf_counter()
+    path, examples, features = train.train(args.out) if args.out else train.train()
+    model.reset()
+    size = path.stat().st_size / 1e6
+    print(f"trained on {examples} messages, {features} features, in {time.perf_counter() - started:.1f} s;"
+          f" wrote {path} ({size:.1f} MB)")
+    return 0
+
+
+def run_evaluate(args) -> int:
+    from domain.understanding.evaluate import evaluate_corpus
+
+    out = sys.stdout
+    if hasattr(out, "reconfigure"):
+        out.reconfigure(encoding="utf-8")
+    return evaluate_corpus(cv=not args.no_cv, verbose=args.verbose, out=out)

@@ -7,8 +7,12 @@ variants fold together (買物 → 買い物). Because a tokenizer can split unu
 keywords are also matched as plain substrings of the hiragana-folded text, and, for longer
 words, of a typo-tolerant "loose" form.
 
-Imports only the standard library and sudachipy. Only classification lives here: the words
-the bot shows to residents belong to the bot layer.
+Beside the rules, a learned reader (model.py, trained by train.py from corpus/train with
+scikit-learn; `sasaeai understand train`) scores every message; core.py joins the two: safety
+is the rules OR the model (recall first), with a ``signal`` family and a certainty (sure or
+suspected); the category is the model's. At run time only the standard library, sudachipy and
+numpy are imported. Only classification lives here: the words the bot shows to residents
+belong to the bot layer.
 
     >>> from datetime import date
     >>> u = understand("らいしゅうのかようび びょういんにつれてってほしい", date(2026, 11, 25))

@@ -118,6 +118,7 @@ class Analysed:
     loose_starts: frozenset[int]
     folded_starts: frozenset[int]
     lemmas: frozenset[str]
+    words: tuple[str, ...] = ()  # normalized form of every morpheme, in order (for the model)
 
     def in_loose(self, key: str, voicing: bool) -> bool:
         """True when ``key`` occurs in the loose (or folded) text starting at a token start."""
@@ -165,7 +166,9 @@ def analyse(normalised: str) -> Analysed:
     folded_starts: set[int] = set()
     loose_pos = folded_pos = 0
     lemmas: set[str] = set()
+    words: list[str] = []
     for m in morphemes:
+        words.append(m.normalized_form)
         hira_starts.add(surface_pos)
         surface_pos += len(m.surface)
         for piece_parts, piece_starts, voicing in ((loose_parts, loose_starts, True),
@@ -198,6 +201,7 @@ def analyse(normalised: str) -> Analysed:
         loose_starts=frozenset(loose_starts),
         folded_starts=frozenset(folded_starts),
         lemmas=frozenset(lemmas),
+        words=tuple(words),
     )
 
 

@@ -1,13 +1,39 @@
-"""understand(): one resident message in, one :class:`Understanding` out."""
+"""understand(): one resident message in, one :class:`Understanding` out.
+
+Two readers look at every message: the rules (lexicon.py, matching.py) and the learned model
+(model.py, trained from corpus/train by train.py). Safety is the rules OR the model, recall
+first: a rule word outside any harmless context is an alarm whatever the model says (the
+floor); a rule word in such a context (the past, TV, a lesson, prevention, an object, a
+negation) alarms only when the model agrees; the model alone alarms from ``ALARM_SUSPECTED``.
+The category is the model's (it sees the rules' category as one of its features).
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
 
 from .analysis import analyse
+from .corpus import CRISIS_SIGNALS, EMERGENCY_SIGNALS
+from .features import model_features
 from .matching import classify, detect_safety
+from .model import get_reader
 from .normalize import normalize
 from .when import When, extract_when
+
+# Thresholds on the model's alarm margin (max(emergency, crisis) − none, one-vs-rest SVM
+# margins), chosen by 5-fold cross-validation on corpus/train (never on the test split):
+# from ALARM_SUSPECTED the model alarms (recall first); from ALARM_SURE it is sure on its own.
+ALARM_SUSPECTED = -0.1
+ALARM_SURE = 0.6
+# A message with a harmless-making context (lexicon.SOFT_*: the past, TV, a lesson,
+# prevention, an object, a negation) needs the model to be sure.
+ALARM_IN_CONTEXT = 0.3
+
+SURE = "sure"
+SUSPECTED = "suspected"
+
+# the family said by a rule word alone, when there is no model
+_RULE_FAMILY = {"emergency": "medical", "crisis": "despair"}
 
 
 @dataclass(frozen=True)
@@ -22,16 +48,64 @@ class Understanding:
     normalized: str = ""
     matched_keywords: tuple[str, ...] = ()  # explain the category
     safety_signals: tuple[str, ...] = ()  # explain the safety level
+    signal: str | None = None  # the family: medical, injury, fire, missing, despair, abuse, dv, fraud
+    certainty: str = ""  # "sure" | "suspected" when safety is not none
+    alarm: float | None = None  # the model's alarm margin (None without a model)
+
+    @property
+    def suspected(self) -> bool:
+        return self.safety != "none" and self.certainty == SUSPECTED
 
     def to_json_dict(self) -> dict:
-        """The contract other tools read: exactly these five keys."""
+        """The contract other tools read: exactly these six keys."""
         return {
             "text": self.text,
             "category": self.category,
             "safety": self.safety,
             "when": self.when.to_json_dict() if self.when else None,
             "confidence": self.confidence,
+            "signal": self.signal,
         }
+
+
+def _families(level: str) -> tuple[str, ...]:
+    return EMERGENCY_SIGNALS if level == "emergency" else CRISIS_SIGNALS
+
+
+@dataclass(frozen=True)
+class Decision:
+    safety: str
+    certainty: str
+    signal: str | None
+    category: str
+    confidence: float
+
+
+def decide(rules, category, scores) -> Decision:
+    """Join the rules' verdicts (``rules``: SafetyResult, ``category``: CategoryResult) and the
+    model's ``scores`` (or None) into one reading."""
+    level, certainty, signal = "none", "", None
+    rule_hit = rules.level != "none"
+    if scores is None:
+        if rule_hit:
+            level, certainty, signal = rules.level, SURE, _RULE_FAMILY[rules.level]
+        return Decision(level, certainty, signal, category.category, category.confidence)
+    alarm = scores.alarm
+    floor = rule_hit and not rules.soft
+    model_alarm = alarm >= (ALARM_IN_CONTEXT if rules.context else ALARM_SUSPECTED)
+    if floor or model_alarm:
+        if floor:
+            level = rules.level  # the rules' own order: emergency before crisis
+        elif rules.level == "emergency" or scores.level() == "emergency":
+            level = "emergency"  # emergency first: the 119 guidance comes before any consultation line
+        else:
+            level = "crisis"
+        certainty = SURE if (alarm >= ALARM_SURE or (floor and model_alarm)) else SUSPECTED
+        signal = scores.best_signal(_families(level))
+    code, confidence = scores.best_category()
+    if code == "other":
+        confidence = 0.0  # no everyday need could be read
+    return Decision(level, certainty, signal, code, confidence)
 
 
 def understand(text: str, today: date) -> Understanding:
@@ -42,19 +116,27 @@ def understand(text: str, today: date) -> Understanding:
     normalised = normalize(text)
     analysed = analyse(normalised)
     category = classify(analysed)
-    safety = detect_safety(normalised, analysed)
+    rules = detect_safety(normalised, analysed)
+    reader = get_reader()
+    scores = None
+    if reader is not None:
+        scores = reader.scores(model_features(analysed, category.category, rules.level, rules.soft))
+    d = decide(rules, category, scores)
     return Understanding(
         text=text,
-        category=category.category,
-        safety=safety.level,
+        category=d.category,
+        safety=d.safety,
         when=extract_when(normalised, today),
-        confidence=category.confidence,
+        confidence=d.confidence,
         normalized=normalised,
         matched_keywords=category.matched,
-        safety_signals=safety.matched,
+        safety_signals=rules.matched,
+        signal=d.signal,
+        certainty=d.certainty,
+        alarm=None if scores is None else round(scores.alarm, 3),
     )
 
 
 def warm_up() -> None:
-    """Load the dictionary and compile the lexicon now rather than on the first message."""
+    """Load the dictionary, the lexicon and the model now rather than on the first message."""
     understand("買い物", date(2000, 1, 1))

@@ -109,3 +109,166 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+# -- the corpus report: `sasaeai understand evaluate` ---------------------------------------------
+FAMILIES = ("medical", "injury", "fire", "missing", "despair", "abuse", "dv", "fraud")
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One labelled example and what the reader made of it."""
+
+    example: object  # corpus.Example
+    safety: str
+    certainty: str
+    signal: str | None
+    category: str
+
+
+def read_examples(examples) -> list[Reading]:
+    """Read every example with understand() (the shipped rules and model)."""
+    out = []
+    for e in examples:
+        u = understand(e.text, TODAY)
+        out.append(Reading(e, u.safety, u.certainty, u.signal, u.category))
+    return out
+
+
+def cross_validated(examples, k: int = 5) -> list[Reading]:
+    """Out-of-fold readings of the training set: each fold is read by rules + a model trained
+    on the other folds, through the same decide() as understand()."""
+    import numpy as np
+
+    from . import train as tr
+    from .core import decide
+    from .model import Scores
+
+    prepared = [tr.prepare(e.text) for e in examples]
+    docs = [p[2] for p in prepared]
+    fold_of = tr.folds(examples, k)
+    out: list[Reading | None] = [None] * len(examples)
+    for f in range(k):
+        train_idx = [i for i in range(len(examples)) if fold_of[i] != f]
+        test_idx = [i for i in range(len(examples)) if fold_of[i] == f]
+        fitted = tr.fit([docs[i] for i in train_idx], [examples[i] for i in train_idx])
+        margins = tr.predict_margins(fitted, [docs[i] for i in test_idx])
+        for row, i in enumerate(test_idx):
+            heads = {h: dict(zip(cls, (float(v) for v in np.atleast_2d(m)[row]))) for h, (cls, m) in margins.items()}
+            scores = Scores(heads["safety"], heads["signal"], heads["category"])
+            rules, category, _ = prepared[i]
+            d = decide(rules, category, scores)
+            out[i] = Reading(examples[i], d.safety, d.certainty, d.signal, d.category)
+    return [r for r in out if r is not None]
+
+
+def _pct(n: int, d: int) -> str:
+    return f"{n / d:.3f}" if d else "-"
+
+
+def corpus_report(readings: list[Reading], title: str) -> str:
+    lines = [f"## {title}", ""]
+    safety_rows = [r for r in readings if r.example.safety != "none"]
+    none_rows = [r for r in readings if r.example.safety == "none"]
+    caught = sum(r.safety != "none" for r in safety_rows)
+    level_ok = sum(r.safety == r.example.safety for r in safety_rows)
+    alarms = [r for r in none_rows if r.safety != "none"]
+    lines.append(f"safety recall (any alarm): {caught}/{len(safety_rows)} = {_pct(caught, len(safety_rows))}"
+                 f"   right level: {_pct(level_ok, len(safety_rows))}")
+    sure = sum(r.certainty == "sure" for r in safety_rows if r.safety != "none")
+    lines.append(f"  of those caught, sure: {sure}, suspected: {caught - sure}")
+    lines.append(f"false alarms: {len(alarms)}/{len(none_rows)} = {_pct(len(alarms), len(none_rows))}"
+                 f"   (sure: {sum(r.certainty == 'sure' for r in alarms)})")
+    lines += ["", "| family | n | recall (any alarm) | right level | right family |", "| --- | ---: | ---: | ---: | ---: |"]
+    for fam in FAMILIES:
+        mine = [r for r in safety_rows if r.example.signal == fam]
+        if not mine:
+            continue
+        a = sum(r.safety != "none" for r in mine)
+        lv = sum(r.safety == r.example.safety for r in mine)
+        fm = sum(r.signal == fam for r in mine)
+        lines.append(f"| {fam} | {len(mine)} | {_pct(a, len(mine))} | {_pct(lv, len(mine))} | {_pct(fm, len(mine))} |")
+    ok_none = sum(r.category == r.example.category for r in none_rows)
+    ok_all = sum(r.category == r.example.category for r in readings)
+    lines += ["", f"category accuracy, ordinary messages: {ok_none}/{len(none_rows)} = {_pct(ok_none, len(none_rows))}"
+                  f"   all messages: {_pct(ok_all, len(readings))}", "",
+              "| category | n | accuracy | most often read as |", "| --- | ---: | ---: | --- |"]
+    for code in CATEGORY_CODES:
+        mine = [r for r in none_rows if r.example.category == code]
+        if not mine:
+            continue
+        wrong: dict[str, int] = {}
+        for r in mine:
+            if r.category != code:
+                wrong[r.category] = wrong.get(r.category, 0) + 1
+        worst = ", ".join(f"{k} {v}" for k, v in sorted(wrong.items(), key=lambda kv: -kv[1])[:3])
+        lines.append(f"| {code} | {len(mine)} | {_pct(len(mine) - sum(wrong.values()), len(mine))} | {worst} |")
+    fam_conf: dict[tuple[str, str], int] = {}
+    for r in safety_rows:
+        got = r.signal if r.safety != "none" else "none"
+        if got != r.example.signal:
+            fam_conf[(r.example.signal, got or "none")] = fam_conf.get((r.example.signal, got or "none"), 0) + 1
+    if fam_conf:
+        lines += ["", "family confusions (labelled → read): " + ", ".join(
+            f"{a}→{b} {n}" for (a, b), n in sorted(fam_conf.items(), key=lambda kv: -kv[1])[:12])]
+    return "\n".join(lines)
+
+
+def speed_and_memory(texts: list[str]) -> str:
+    """Time per message after start-up (p50, p99) and the memory the reader takes."""
+    import time
+
+    from .model import get_reader
+
+    rss0 = _rss_mb()
+    t0 = time.perf_counter()
+    get_reader()
+    understand("買い物", TODAY)
+    start = time.perf_counter() - t0
+    rss1 = _rss_mb()
+    times = []
+    for text in texts:
+        t = time.perf_counter()
+        understand(text, TODAY)
+        times.append((time.perf_counter() - t) * 1000)
+    times.sort()
+    p50 = times[len(times) // 2]
+    p99 = times[min(len(times) - 1, int(len(times) * 0.99))]
+    return (f"time per message: p50 {p50:.2f} ms, p99 {p99:.2f} ms, max {times[-1]:.2f} ms ({len(times)} messages)\n"
+            f"loading (dictionary, lexicon, model) {start:.2f} s; memory: RSS {rss0:.0f} → {rss1:.0f} MB after loading"
+            f" → {_rss_mb():.0f} MB after reading")
+
+
+def _rss_mb() -> float:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def evaluate_corpus(cv: bool = True, verbose: bool = False, out=sys.stdout) -> int:
+    """Print the report on the held-out test split, then by cross-validation on train
+    (``verbose``: list the cross-validation errors; the test split's are never listed)."""
+    from .corpus import test_set, training_set
+
+    test = test_set()
+    texts = [e.text for e in test]
+    out.write(speed_and_memory(texts) + "\n\n")
+    readings = read_examples(test)
+    out.write(corpus_report(readings, f"held-out test split ({len(test)} messages)") + "\n\n")
+    if cv:
+        train = training_set()
+        cv_readings = cross_validated(train)
+        out.write(corpus_report(cv_readings, f"5-fold cross-validation on train ({len(train)} messages)") + "\n")
+        if verbose:  # the training set's errors only: the test split is never read for tuning
+            for r in cv_readings:
+                if (r.safety == "none") != (r.example.safety == "none") or r.category != r.example.category:
+                    out.write(f"  {r.example.source}: {r.example.text[:70]!r} labelled {r.example.category}/"
+                              f"{r.example.signal} read {r.category}/{r.signal or 'none'} {r.certainty}\n")
+    out.flush()
+    return 0

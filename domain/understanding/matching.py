@@ -85,6 +85,8 @@ class Lexicon:
     crisis: tuple[Keyword, ...]
     crisis_patterns: tuple[re.Pattern[str], ...]
     benign: tuple[re.Pattern[str], ...]
+    soft_context: tuple[re.Pattern[str], ...] = ()
+    soft_negation: tuple[re.Pattern[str], ...] = ()
 
 
 _lock = threading.Lock()
@@ -117,6 +119,8 @@ def get_lexicon() -> Lexicon:
                     crisis=tuple(Keyword.build(w, safety=True) for w in _words(lexicon.CRISIS_WORDS)),
                     crisis_patterns=tuple(re.compile(p) for p in lexicon.CRISIS_PATTERNS),
                     benign=tuple(re.compile(p) for p in lexicon.BENIGN_PATTERNS),
+                    soft_context=tuple(re.compile(p) for p in lexicon.SOFT_CONTEXT_PATTERNS),
+                    soft_negation=tuple(re.compile(p) for p in lexicon.SOFT_NEGATION_PATTERNS),
                 )
     return _compiled
 
@@ -196,20 +200,57 @@ _SEPARATORS = re.compile(r"[・､、,.．_\-/]")
 class SafetyResult:
     level: str
     matched: tuple[str, ...]
+    # the words were found in a context that may make them harmless (past, TV, a lesson,
+    # prevention, an object, a negation): not an alarm on their own, the model decides
+    soft: bool = False
+    # the message has such a context at all (even without a rule word): the model then needs
+    # a surer margin to alarm on its own
+    context: bool = False
 
 
 def detect_safety(normalised: str, a: Analysed) -> SafetyResult:
     """Emergency beats crisis (the 119 guidance comes first); anything found beats none."""
     lex = get_lexicon()
-    cleaned = _SEPARATORS.sub("", _remove_benign(normalised, lex.benign))
+    unbenign = _remove_benign(normalised, lex.benign)
+    benign = _CUT in unbenign  # a harmless use of an alarm word was taken out (胸がいっぱい)
+    cleaned = _SEPARATORS.sub("", unbenign)
     if cleaned != a.norm:
         a = analyse(cleaned)
     for level, words, patterns in (
         ("emergency", lex.emergency, lex.emergency_patterns),
         ("crisis", lex.crisis, lex.crisis_patterns),
     ):
-        hits = [kw.text for kw in words if kw.matches(a)]
-        hits += [p.pattern for p in patterns if p.search(a.hira)]
+        hits = _hits(a, words, patterns)
         if hits:
-            return SafetyResult(level, tuple(hits))
-    return SafetyResult("none", ())
+            soft = _soft(level, a, lex, words, patterns)
+            return SafetyResult(level, tuple(hits), soft, soft or benign or _has_context(a.hira, lex))
+    return SafetyResult("none", (), False, benign or _has_context(a.hira, lex))
+
+
+def _hits(a: Analysed, words, patterns) -> list[str]:
+    hits = [kw.text for kw in words if kw.matches(a)]
+    return hits + [p.pattern for p in patterns if p.search(a.hira)]
+
+
+def _has_context(hira: str, lex: Lexicon) -> bool:
+    return any(p.search(hira) for p in lex.soft_context) or any(p.search(hira) for p in lex.soft_negation)
+
+
+def _soft(level: str, a: Analysed, lex: Lexicon, words, patterns) -> bool:
+    """True when the message has a context that can make its alarm words harmless: the past,
+    TV, a lesson, prevention, an object anywhere in it; or a negation right after every alarm
+    word (「救急車を呼ぶほどじゃない」 negates 救急車, not 「胸がずっと痛い」 after it). Despair is
+    not softened by a negation (「死にたいなんて思ってないけど」 is still said)."""
+    if any(p.search(a.hira) for p in lex.soft_context):
+        return True
+    if level != "emergency":
+        return False
+    spans = [(max(0, m.start() - 12), m.end()) for p in lex.soft_negation for m in p.finditer(a.hira)]
+    if not spans:
+        return False
+    keep = [True] * len(a.norm)
+    for start, end in spans:
+        for i in range(start, min(end, len(keep))):
+            keep[i] = False
+    rest = "".join(ch if k else _CUT for ch, k in zip(a.norm, keep))
+    return not _hits(analyse(rest), words, patterns)

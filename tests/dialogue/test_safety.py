@@ -1,6 +1,8 @@
 """Safety answers: every number said is a button that dials, and an urgent case names what it is."""
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from bot.messages.resident import RESIDENT
@@ -15,7 +17,7 @@ def test_a_fall_reaches_the_coordinator_as_an_emergency_with_the_words_not_as_a_
     stack.settle()
     answer = last(stack, user)
     assert answer["text"].startswith("【命にかかわるときは、すぐに119番へ】")
-    assert ("119に電話", "tel:119") in buttons(answer) and ("#7119に電話", "tel:%237119") in buttons(answer)
+    assert {"tel:119", "tel:%237119"} <= {link for _label, link in buttons(answer)}
     notice = all_text(last(stack, town.ids["asaka_coord"]))
     assert "【至急】緊急「夫が倒れて動かない」" in notice and "スマホ" not in notice
     with stack.sessions() as session:
@@ -35,5 +37,7 @@ def test_the_crisis_answer_dials_each_consultation_line(stack, town):
     stack.settle()
     answer = last(stack, user)
     links = [link for _label, link in buttons(answer)]
-    assert {"tel:0570064556", "tel:0120279338", "tel:%239110", "tel:110", "tel:119"} <= set(links)
-    assert RESIDENT["crisis"] in answer["text"]
+    # despair: よりそいホットライン and こころの健康相談統一ダイヤル, and a button for every number said
+    assert {"tel:0570064556", "tel:0120279338"} <= set(links)
+    said = {"tel:" + n.replace("#", "%23").replace("-", "") for n in re.findall(r"#?\d[\d-]{2,}\d", answer["text"])}
+    assert said <= set(links)

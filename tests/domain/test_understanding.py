@@ -220,7 +220,7 @@ def test_json_contract():
     u = understand("あしたの午前中 かいものをおねがい", TODAY)
     assert isinstance(u, Understanding)
     d = u.to_json_dict()
-    assert list(d) == ["text", "category", "safety", "when", "confidence"]
+    assert list(d) == ["text", "category", "safety", "when", "confidence", "signal"]  # signal: issue 10
     assert d["text"] == "あしたの午前中 かいものをおねがい"
     assert d["category"] == "shopping" and d["safety"] == "none"
     assert d["when"] == {"text": "あした 午前中", "date": "2026-11-26", "weekday": 3,
@@ -233,7 +233,8 @@ def test_json_contract():
 
 def test_nothing_understood_is_other_with_no_confidence():
     d = understand("こんにちは", TODAY).to_json_dict()
-    assert d == {"text": "こんにちは", "category": "other", "safety": "none", "when": None, "confidence": 0.0}
+    assert d == {"text": "こんにちは", "category": "other", "safety": "none", "when": None, "confidence": 0.0,
+                 "signal": None}
 
 
 def test_every_category_code_is_in_the_lexicon():
@@ -273,6 +274,7 @@ def test_cli_writes_one_json_object_per_line(monkeypatch, capsys):
         "when": {"text": "来週の火曜 午前中", "date": "2026-12-01", "weekday": 1,
                  "part_of_day": "morning", "recurring": None, "hour": None},
         "confidence": first["confidence"],
+        "signal": None,
     }
     assert second["safety"] == "crisis" and second["when"] is None
     assert "しにたい" in lines[1]  # ensure_ascii=False
@@ -289,7 +291,7 @@ def test_cli_in_a_subprocess_defaults_to_today_in_tokyo():
     assert proc.returncode == 0, proc.stderr.decode()
     (line,) = proc.stdout.decode("utf-8").splitlines()
     d = json.loads(line)
-    assert set(d) == {"text", "category", "safety", "when", "confidence"}
+    assert set(d) == {"text", "category", "safety", "when", "confidence", "signal"}
     assert d["category"] == "garbage" and d["when"]["date"] is not None
 
 

@@ -1,0 +1,114 @@
+"""The learned reader at run time: the artifact written by train.py, read with numpy only.
+
+The artifact (model/reader.npz) holds the feature vocabulary, the idf weights and, for each
+head (safety, signal, category), the weights of a linear model. It is loaded once per process,
+lazily, under a lock; scoring a message is a sparse dot product (well under a millisecond).
+
+If the artifact is missing the reader is simply absent (:func:`get_reader` returns None) and
+understanding falls back to the rules alone.
+"""
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+MODEL_FILE = Path(__file__).resolve().parent / "model" / "reader.npz"
+
+_lock = threading.Lock()
+_reader: "Reader | None" = None
+_loaded = False
+
+
+@dataclass(frozen=True)
+class Head:
+    classes: tuple[str, ...]
+    coef: object  # numpy array, (features, classes)
+    intercept: object  # numpy array, (classes,)
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Margins of each head's classes (one-vs-rest linear scores; > 0 means "this one")."""
+
+    safety: dict[str, float]
+    signal: dict[str, float]
+    category: dict[str, float]
+
+    @property
+    def alarm(self) -> float:
+        """How much more the message looks like an emergency or a crisis than like nothing."""
+        s = self.safety
+        return max(s.get("emergency", -9.0), s.get("crisis", -9.0)) - s.get("none", 0.0)
+
+    def level(self) -> str:
+        s = self.safety
+        return "emergency" if s.get("emergency", -9.0) >= s.get("crisis", -9.0) else "crisis"
+
+    def best_signal(self, families: tuple[str, ...]) -> str:
+        return max(families, key=lambda f: self.signal.get(f, -9.0))
+
+    def best_category(self) -> tuple[str, float]:
+        """The category and a 0..1 confidence (a softmax over the margins)."""
+        ranked = sorted(self.category.items(), key=lambda kv: -kv[1])
+        top = ranked[0][1]
+        total = sum(math.exp(3.0 * (v - top)) for _k, v in ranked)
+        return ranked[0][0], round(1.0 / total, 2)
+
+
+class Reader:
+    def __init__(self, path: Path):
+        import numpy as np
+
+        self._np = np
+        with np.load(path) as data:
+            vocab = bytes(data["vocab"]).decode("utf-8").split("\n")
+            self.vocab = {f: i for i, f in enumerate(vocab)}
+            self.idf = data["idf"]
+            self.heads: dict[str, Head] = {}
+            for head in ("safety", "signal", "category"):
+                classes = tuple(bytes(data[f"{head}_classes"]).decode("utf-8").split("\n"))
+                self.heads[head] = Head(classes, data[f"{head}_coef"], data[f"{head}_intercept"])
+        self.size = len(vocab)
+
+    def scores(self, feats: list[str]) -> Scores:
+        np = self._np
+        counts: dict[int, int] = {}
+        vocab = self.vocab
+        for f in feats:
+            i = vocab.get(f)
+            if i is not None:
+                counts[i] = counts.get(i, 0) + 1
+        out: dict[str, dict[str, float]] = {}
+        if counts:
+            idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+            tf = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
+            val = (1.0 + np.log(tf)) * self.idf[idx]  # sublinear tf × idf, then l2 norm
+            val /= np.sqrt(float(val @ val)) or 1.0
+        for name, head in self.heads.items():
+            margins = head.intercept.copy()
+            if counts:
+                margins += val @ head.coef[idx]
+            out[name] = dict(zip(head.classes, (float(v) for v in margins)))
+        return Scores(out["safety"], out["signal"], out["category"])
+
+
+def get_reader(path: Path | None = None) -> Reader | None:
+    """The process-wide reader, loaded on first use (None when there is no artifact)."""
+    global _reader, _loaded
+    if path is not None:
+        return Reader(path)
+    if not _loaded:
+        with _lock:
+            if not _loaded:
+                _reader = Reader(MODEL_FILE) if MODEL_FILE.exists() else None
+                _loaded = True
+    return _reader
+
+
+def reset() -> None:
+    """Forget the loaded reader (after training a new artifact in this process)."""
+    global _reader, _loaded
+    with _lock:
+        _reader, _loaded = None, False
