@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Iterable
 
-from sqlalchemy import BigInteger, Boolean, Index, Integer, String, Text, and_, exists, select, update
+from sqlalchemy import BigInteger, Boolean, Index, Integer, String, Text, literal_column, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy import Connection
-from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from domain.base import Base
 
@@ -40,7 +41,8 @@ class InboundEvent(Base):
 
     __table_args__ = (
         Index("ix_inbound_events_status_available", "status", "available_at"),
-        Index("ix_inbound_events_source_order", "source_key", "line_timestamp", "id"),
+        Index("ix_inbound_events_pending_head", "source_key", "line_timestamp", "id",
+              postgresql_where=text("status = 'pending'"), sqlite_where=text("status = 'pending'")),
     )
 
     @property
@@ -95,28 +97,72 @@ def _insert_ignoring_duplicates(dialect: str):
     return insert(table).on_conflict_do_nothing(index_elements=["webhook_event_id"]).returning(table.c.id)
 
 
-def claim_next(session: Session, now: datetime) -> InboundEvent | None:
+# The claim reads only this partial index: the pending events of each source, in handling
+# order. Its first entry for a source is that source's head (the one event that may be handled
+# next), so a claim is a handful of index seeks whatever the backlog and whatever the planner
+# believes about the table (issue 16: with stale statistics, the former EXISTS shape was
+# planned as a nested loop over every pending row). The status is written as a literal, not a
+# parameter: SQLite matches a partial index only against the same literal term.
+PENDING_HEAD_INDEX = "ix_inbound_events_pending_head"
+_IS_PENDING = literal_column("status") == literal_column("'pending'")
+
+
+@dataclass
+class SourceCursor:
+    """Where a worker's round over the sources with pending events stands.
+
+    Sources take turns (round robin by source key), so one busy user cannot hold the others
+    back and two workers rarely reach for the same head."""
+
+    after: str = ""
+
+
+def _next_head(session: Session, after: str):
+    """The head (first pending event in handling order) of the first source after `after`."""
+    table = InboundEvent.__table__
+    stmt = (
+        select(table.c.id, table.c.source_key, table.c.available_at)
+        .where(_IS_PENDING, table.c.source_key > after)
+        .order_by(table.c.source_key, table.c.line_timestamp, table.c.id)
+        .limit(1)
+    )
+    return session.execute(stmt).first()
+
+
+def claim_next(session: Session, now: datetime, cursor: SourceCursor | None = None) -> InboundEvent | None:
     """Lock the next event whose earlier same-source events are all finished.
+
+    Walks the sources with pending events from the cursor on, one index seek each, and takes
+    the first head that is due and not locked by another worker (SKIP LOCKED on PostgreSQL;
+    SQLite's claim transaction holds the write lock, so there is one worker at a time). A head
+    waiting out its retry delay holds its source back, as it must (per-source order).
 
     The lock lasts for the caller's transaction: the caller handles the event and marks it in
     that same transaction, so a worker that dies leaves the event pending for another.
     """
-    earlier = aliased(InboundEvent)
-    blocked_by_earlier = exists().where(
-        earlier.source_key == InboundEvent.source_key,
-        earlier.status == PENDING,
-        (earlier.line_timestamp < InboundEvent.line_timestamp)
-        | and_(earlier.line_timestamp == InboundEvent.line_timestamp, earlier.id < InboundEvent.id),
-    )
-    stmt = (
-        select(InboundEvent)
-        .where(InboundEvent.status == PENDING, InboundEvent.available_at <= now, ~blocked_by_earlier)
-        .order_by(InboundEvent.id)
-        .limit(1)
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True, of=InboundEvent)
-    return session.scalars(stmt).first()
+    cursor = cursor or SourceCursor()
+    postgres = session.get_bind().dialect.name == "postgresql"
+    start, wrapped = cursor.after, False
+    while True:
+        head = _next_head(session, cursor.after)
+        if head is None:
+            if wrapped or start == "":
+                cursor.after = ""
+                return None
+            # End of the round: start again from the first source, once.
+            wrapped, cursor.after = True, ""
+            continue
+        if wrapped and head.source_key > start:
+            return None  # a whole round and nothing due
+        cursor.after = head.source_key
+        if head.available_at > now:
+            continue
+        stmt = select(InboundEvent).where(InboundEvent.id == head.id, InboundEvent.status == PENDING)
+        if postgres:
+            stmt = stmt.with_for_update(skip_locked=True)
+        event = session.scalars(stmt).first()
+        if event is not None:
+            return event
 
 
 REDACTED = "[消去済み]"

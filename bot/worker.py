@@ -26,12 +26,14 @@ class EventWorker:
         self._handler = handler
         self._max_attempts = max_attempts
         self._on_parked = on_parked
+        # This worker's place in the round over sources with pending events.
+        self._cursor = inbox.SourceCursor()
 
     def run_once(self) -> bool:
         """Handle the next due event; False when there is none."""
         now = self._clock.now()
         with transaction(self._sessions) as session:
-            event = inbox.claim_next(session, now)
+            event = inbox.claim_next(session, now, self._cursor)
             if event is None:
                 return False
             try:

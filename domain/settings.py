@@ -18,6 +18,11 @@ class Config:
     line_channel_secret: str = ""
     line_channel_access_token: str = ""
     line_api_base_url: str = LINE_API_DEFAULT
+    # With a channel id, access tokens are issued (stateless, 15 min) from the id and secret
+    # through LINE's OAuth endpoint and renewed; LINE_CHANNEL_ACCESS_TOKEN is then not needed.
+    line_channel_id: str = ""
+    # Messages sent to LINE side by side by each dispatcher (one per user at a time).
+    outbox_concurrency: int = 8
     database_url: str = field(default_factory=_default_database_url)
     # Largest webhook body accepted; LINE batches events, but a megabyte is far beyond any batch.
     max_webhook_bytes: int = 1_000_000
@@ -43,6 +48,8 @@ class Config:
         "line_channel_secret": "LINE_CHANNEL_SECRET",
         "line_channel_access_token": "LINE_CHANNEL_ACCESS_TOKEN",
         "line_api_base_url": "LINE_API_BASE_URL",
+        "line_channel_id": "LINE_CHANNEL_ID",
+        "outbox_concurrency": "SASAEAI_OUTBOX_CONCURRENCY",
         "database_url": "DATABASE_URL",
         "max_webhook_bytes": "SASAEAI_MAX_WEBHOOK_BYTES",
         "log_level": "SASAEAI_LOG_LEVEL",
