@@ -177,8 +177,11 @@ class Dispatcher:
             will_reply = and_(o.kind == REPLY, or_(o.reply_tries > 0, o.reply_token_expires_at > now))
             stmt = (
                 update(o)
-                .where(o.id.in_(ids), or_(and_(o.status == PENDING, o.available_at <= now),
-                                          and_(o.status == SENDING, o.lease_until < now)))
+                # The re-check (another dispatcher may have taken a row since it was read) is a
+                # CASE so that the planner cannot mistake it for a reason to read the whole
+                # partial index: the rows are found by primary key alone.
+                .where(o.id.in_(ids), case((o.status == PENDING, o.available_at <= now),
+                                           (o.status == SENDING, o.lease_until < now), else_=False))
                 .values(status=SENDING, lease_until=now + self.lease, attempts=o.attempts + 1,
                         reply_tries=case((will_reply, o.reply_tries + 1), else_=o.reply_tries))
                 .returning(o)

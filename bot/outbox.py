@@ -60,7 +60,9 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None]
 
     __table_args__ = (
-        Index("ix_outbox_messages_status_available", "status", "available_at"),
+        # No index on status itself (see bot/inbox.py): failed rows, listed by hand, get their own.
+        Index("ix_outbox_messages_failed", "id",
+              postgresql_where=text("status = 'failed'"), sqlite_where=text("status = 'failed'")),
         # The claim reads only this partial index (see bot/dispatcher.py): the unfinished
         # messages of each user, in order; literal statuses so SQLite matches it too.
         Index("ix_outbox_messages_active", "order_key", "id",

@@ -6,7 +6,9 @@ Revises: 0004
 - Partial indexes holding only unfinished work, in handling order, so the event and outbox
   claims are index seeks whose cost depends neither on the backlog nor on the planner's
   statistics (issue 16). They replace the full (source/order, …) indexes, which nothing else
-  reads, so each insert maintains no more indexes than before.
+  reads, and the indexes on status, which the planner chose for the claim when its statistics
+  said "no pending rows" (then sorted all of them); parked events and failed messages, listed
+  by hand, keep small partial indexes of their own.
 - outbox_messages.reply_tries: reply attempts that may have reached LINE (issue 12).
 - line_channel_state: the 429 pause and the monthly-limit state, shared by all processes.
 - PostgreSQL: autovacuum settings for the two queue tables (a second line of defence, not the
@@ -46,12 +48,20 @@ _QUEUE_STORAGE = {
 def upgrade() -> None:
     with op.batch_alter_table('inbound_events', schema=None) as batch_op:
         batch_op.drop_index('ix_inbound_events_source_order')
+        batch_op.drop_index('ix_inbound_events_status_available')
+        batch_op.create_index('ix_inbound_events_parked', ['id'], unique=False,
+                              postgresql_where=sa.text("status = 'parked'"),
+                              sqlite_where=sa.text("status = 'parked'"))
         batch_op.create_index('ix_inbound_events_pending_head', ['source_key', 'line_timestamp', 'id'],
                               unique=False, postgresql_where=sa.text("status = 'pending'"),
                               sqlite_where=sa.text("status = 'pending'"))
     with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
         batch_op.add_column(sa.Column('reply_tries', sa.Integer(), server_default='0', nullable=False))
         batch_op.drop_index('ix_outbox_messages_order')
+        batch_op.drop_index('ix_outbox_messages_status_available')
+        batch_op.create_index('ix_outbox_messages_failed', ['id'], unique=False,
+                              postgresql_where=sa.text("status = 'failed'"),
+                              sqlite_where=sa.text("status = 'failed'"))
         batch_op.create_index('ix_outbox_messages_active', ['order_key', 'id'], unique=False,
                               postgresql_where=sa.text("status IN ('pending', 'sending')"),
                               sqlite_where=sa.text("status IN ('pending', 'sending')"))
@@ -79,8 +89,12 @@ def downgrade() -> None:
     op.drop_table('line_channel_state')
     with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
         batch_op.drop_index('ix_outbox_messages_active')
+        batch_op.drop_index('ix_outbox_messages_failed')
+        batch_op.create_index('ix_outbox_messages_status_available', ['status', 'available_at'], unique=False)
         batch_op.create_index('ix_outbox_messages_order', ['order_key', 'id'], unique=False)
         batch_op.drop_column('reply_tries')
     with op.batch_alter_table('inbound_events', schema=None) as batch_op:
         batch_op.drop_index('ix_inbound_events_pending_head')
+        batch_op.drop_index('ix_inbound_events_parked')
+        batch_op.create_index('ix_inbound_events_status_available', ['status', 'available_at'], unique=False)
         batch_op.create_index('ix_inbound_events_source_order', ['source_key', 'line_timestamp', 'id'], unique=False)
