@@ -156,9 +156,9 @@ class Dispatcher:
         for r in group:
             if r.status == SENDING:
                 return r.id if r.lease_until is not None and r.lease_until < now else False
+            if pushes_paused and r.kind != REPLY:
+                continue  # paid messages wait for the quota; free replies may go ahead
             if r.available_at <= now:
-                if pushes_paused and r.kind != REPLY:
-                    return False
                 return r.id
             # A row waiting out a retry delay does not hold back the next one: a fresh reply
             # must not go stale behind a failing push.
@@ -247,8 +247,10 @@ class Dispatcher:
             if limit is not None and used >= limit:
                 state.pushes_paused_until = max(state.pushes_paused_until or now, now + QUOTA_RECHECK)
                 log.error("line.monthly_limit", used=used, limit=limit)
-            elif state.pushes_paused_until is not None and state.pushes_paused_until > now:
-                state.pushes_paused_until = None  # the limit was raised, or a new month began
+            elif limit is not None and state.pushes_paused_until is not None and state.pushes_paused_until > now:
+                # LINE shows room under a limit again (raised, or a new month): pushes resume.
+                # Without a limit shown, a 429's pause is trusted until it runs out.
+                state.pushes_paused_until = None
                 log.info("line.monthly_limit_lifted", used=used, limit=limit)
             if limit is not None and used >= 0.9 * limit:
                 log.warning("line.quota_nearly_used", used=used, limit=limit)
@@ -296,8 +298,9 @@ class Dispatcher:
         if not row.to_user:
             return Outcome(FAILED, error=f"{reason}; no user to push to")
         if self.pushes_paused_until and now < self.pushes_paused_until:
-            return Outcome(PENDING, retry_in=(self.pushes_paused_until - now).total_seconds(),
-                           error="monthly message limit reached", to_push=True)
+            # Due at once, but not claimed while pushes are paused: sent when the pause ends,
+            # whether it runs out or a quota check lifts it early.
+            return Outcome(PENDING, retry_in=0, error="monthly message limit reached", to_push=True)
         response = self._line.push(row.to_user, row.message_list, row.retry_key)
         outcome = self._judge(row, response, now, via=PUSH)
         outcome.to_push = True
@@ -318,8 +321,7 @@ class Dispatcher:
         if response.status == 429 and MONTHLY_LIMIT in response.message:
             self._write_state(now, pushes_paused_until=now + QUOTA_RECHECK)
             log.error("line.monthly_limit", outbox_id=row.id)
-            return Outcome(PENDING, retry_in=QUOTA_RECHECK.total_seconds(), error=error,
-                           http_status=429)
+            return Outcome(PENDING, retry_in=0, error=error, http_status=429)
         retryable = response.status in (0, 429) or response.status >= 500
         if not retryable:
             return Outcome(FAILED, error=error, http_status=response.status)
