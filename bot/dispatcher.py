@@ -28,7 +28,7 @@ import structlog
 from sqlalchemy import and_, case, or_, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.line_api import LineApi, LineResponse
+from bot.line_api import NO_TOKEN, LineApi, LineResponse
 from bot.outbox import (
     FAILED,
     MULTICAST,
@@ -322,7 +322,7 @@ class Dispatcher:
             self._write_state(now, pushes_paused_until=now + QUOTA_RECHECK)
             log.error("line.monthly_limit", outbox_id=row.id)
             return Outcome(PENDING, retry_in=0, error=error, http_status=429)
-        retryable = response.status in (0, 429) or response.status >= 500
+        retryable = response.status in (0, 429, NO_TOKEN) or response.status >= 500
         if not retryable:
             return Outcome(FAILED, error=error, http_status=response.status)
         if row.attempts >= self._max_attempts:

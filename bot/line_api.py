@@ -23,12 +23,19 @@ from linebot.v3.messaging import (
     PushMessageRequest,
     ReplyMessageRequest,
 )
+from linebot.v3.oauth import ApiException as OAuthApiException
 from pydantic import ValidationError
+
+
+# Not sent at all: no channel access token could be issued (retryable; nothing reached LINE).
+NO_TOKEN = -2
 
 
 @dataclass
 class LineResponse:
-    status: int  # HTTP status; 0 when no answer came (timeout, dropped connection)
+    # HTTP status; 0 when no answer came (timeout, dropped connection); -1 refused by the SDK's
+    # model before sending; NO_TOKEN when no access token could be issued.
+    status: int
     body: str = ""
     headers: dict[str, str] = field(default_factory=dict)
 
@@ -93,7 +100,7 @@ class StatelessTokens:
 class LineApi:
     def __init__(self, base_url: str, access_token: str, timeout: float = 10.0, *,
                  pool_size: int = 8, tokens: StatelessTokens | None = None):
-        configuration = Configuration(host=base_url.rstrip("/"), access_token=access_token or None)
+        configuration = Configuration(host=base_url.rstrip("/"), access_token=access_token or "")
         configuration.retries = urllib3.Retry(total=0, connect=0, read=0, redirect=0, raise_on_status=False)
         # One kept-alive connection per sending thread.
         configuration.connection_pool_maxsize = pool_size
@@ -113,11 +120,15 @@ class LineApi:
         if self._tokens is None:
             return None
         try:
-            self._configuration.access_token = self._tokens.current(force=force)
-        except ApiException as exc:
-            return LineResponse(int(exc.status or 0) or 0, "channel access token not issued")
+            token = self._tokens.current(force=force)
+        except (OAuthApiException, ApiException) as exc:
+            return LineResponse(NO_TOKEN, f"channel access token not issued ({exc.status})")
         except (urllib3.exceptions.HTTPError, OSError) as exc:
-            return LineResponse(0, f"{type(exc).__name__}: no answer from LINE's token endpoint")
+            return LineResponse(NO_TOKEN, f"{type(exc).__name__}: no answer from LINE's token endpoint")
+        # The SDK reads the token both from its configuration and from a default header set
+        # when the client was made: keep both current.
+        self._configuration.access_token = token
+        self._client.default_headers["Authorization"] = "Bearer " + token
         return None
 
     def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> LineResponse:
