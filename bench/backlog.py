@@ -1,0 +1,248 @@
+"""Benchmark: does a backlog slow the claims down?  (issue 16; a benchmark, not a test)
+
+    .venv/bin/python bench/backlog.py                      # 50,000 rows from 1,000 users
+    .venv/bin/python bench/backlog.py --rows 20000         # smaller, for a busy machine
+
+For each engine — SQLite (1 worker process) and PostgreSQL (2 worker processes; a fresh
+database, dropped at the end) — and for each queue:
+
+  events  50,000 pending webhook events from 1,000 users are inserted in bulk into a freshly
+          migrated database, with no ANALYZE and autovacuum switched off for the table (so the
+          statistics stay those of an empty table for the whole run: the worst case); then the
+          `EventWorker`s start. The handler stores one outbox row per event, as most real
+          handlers do, so each event costs a claim, a small write and a commit.
+  outbox  50,000 pending pushes to 1,000 users, the same way; then `Dispatcher`s start, with
+          a LINE that answers 200 at once (no HTTP: this measures the queue, not the network).
+
+Printed: the claim time (p50, p99) over the first and the last 1,000 claims (a dispatcher's
+claim takes a batch of up to 8 rows, one per user: its time is per batch), and the drain
+rate (rows/s) over the first and the last 10 % of the rows. The claim reads only partial
+indexes (see bot/inbox.py, bot/dispatcher.py), so neither should move as the backlog drains.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
+BASE = datetime(2026, 11, 26, 0, 0, tzinfo=timezone.utc)
+
+
+def user(n: int) -> str:
+    return f"U{n:032x}"
+
+
+# ----------------------------------------------------------------------------- worker side
+class NullLine:
+    """LINE answering 200 at once, without HTTP."""
+
+    def _ok(self, *args, **kwargs):
+        from bot.line_api import LineResponse
+        return LineResponse(200, "{}", {"x-line-request-id": "bench"})
+
+    reply = push = multicast = _ok
+
+    def quota(self):
+        return None, 0
+
+
+def worker_main(kind: str, url: str, out: str) -> int:
+    import logging
+
+    import structlog
+
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    from bot import inbox, outbox
+    from bot.dispatcher import Dispatcher
+    from bot.worker import EventWorker
+    from domain.clock import SystemClock
+    from domain.db import make_engine, make_session_factory
+
+    engine = make_engine(url)
+    sessions = make_session_factory(engine)
+    claims: list[tuple[float, float, int]] = []  # (end time, seconds, rows)
+    done: list[float] = []
+
+    if kind == "events":
+        original = inbox.claim_next
+
+        def timed(session, now, cursor=None):
+            t0 = time.perf_counter()
+            event = original(session, now, cursor)
+            t1 = time.perf_counter()
+            claims.append((t1, t1 - t0, 1 if event is not None else 0))
+            return event
+
+        inbox.claim_next = timed
+
+        def handler(session, raw, now):
+            outbox.enqueue_push(session, user_id=raw["source"]["userId"],
+                                messages=[{"type": "text", "text": "受け付けました"}], now=now)
+            return "bench"
+
+        worker = EventWorker(sessions, SystemClock(), handler)
+        while True:
+            busy = worker.run_once()
+            if busy:
+                done.append(time.perf_counter())
+            elif claims and claims[-1][2] == 0:
+                break
+    else:
+        dispatcher = Dispatcher(sessions, NullLine(), SystemClock(), concurrency=8)
+        original_claim = dispatcher._claim
+
+        def timed_claim(now, limit):
+            t0 = time.perf_counter()
+            rows = original_claim(now, limit)
+            t1 = time.perf_counter()
+            claims.append((t1, t1 - t0, len(rows)))
+            return rows
+
+        dispatcher._claim = timed_claim
+        while True:
+            n = dispatcher.run_once()
+            if not n:
+                break
+            done.extend([time.perf_counter()] * n)
+        dispatcher.close()
+    engine.dispose()
+    Path(out).write_text(json.dumps({"claims": claims, "done": done}))
+    return 0
+
+
+# ----------------------------------------------------------------------------- driver side
+def fill(url: str, kind: str, rows: int, users: int) -> None:
+    from sqlalchemy import text
+
+    from bot.inbox import InboundEvent
+    from bot.outbox import OutboxMessage
+    from domain.db import make_engine
+    from migrations import upgrade
+
+    upgrade(url)
+    engine = make_engine(url)
+    table = "inbound_events" if kind == "events" else "outbox_messages"
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            # Keep the statistics of an empty table for the whole run (the worst case).
+            conn.execute(text(f"ALTER TABLE {table} SET (autovacuum_enabled = false)"))
+        chunk = 5000
+        for start in range(0, rows, chunk):
+            n = range(start, min(start + chunk, rows))
+            if kind == "events":
+                conn.execute(InboundEvent.__table__.insert(), [{
+                    "webhook_event_id": f"E{i:025d}", "destination": "Udest", "event_type": "message",
+                    "source_key": f"user:{user(i % users)}", "line_timestamp": 1_764_000_000_000 + i,
+                    "is_redelivery": False, "received_at": BASE, "status": "pending", "attempts": 0,
+                    "available_at": BASE,
+                    "payload": json.dumps({"type": "message", "webhookEventId": f"E{i:025d}",
+                                           "source": {"type": "user", "userId": user(i % users)}}),
+                } for i in n])
+            else:
+                conn.execute(OutboxMessage.__table__.insert(), [{
+                    "kind": "push", "to_user": user(i % users),
+                    "messages": json.dumps([{"type": "text", "text": "お知らせです"}]),
+                    "retry_key": f"00000000-0000-4000-8000-{i:012d}", "order_key": f"user:{user(i % users)}",
+                    "status": "pending", "attempts": 0, "reply_tries": 0, "available_at": BASE,
+                    "created_at": BASE,
+                } for i in n])
+    engine.dispose()
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))]
+
+
+def rate(stamps: list[float]) -> float:
+    if len(stamps) < 2:
+        return float("nan")
+    return (len(stamps) - 1) / (stamps[-1] - stamps[0])
+
+
+def run(engine_name: str, url: str, kind: str, workers: int, rows: int, users: int, tmp: Path) -> dict:
+    fill(url, kind, rows, users)
+    outs = [tmp / f"{engine_name}-{kind}-{i}.json" for i in range(workers)]
+    t0 = time.perf_counter()
+    procs = [subprocess.Popen([sys.executable, __file__, "--worker", kind, url, str(out)], cwd=ROOT)
+             for out in outs]
+    for proc in procs:
+        proc.wait()
+    wall = time.perf_counter() - t0
+    if any(p.returncode for p in procs):
+        raise SystemExit(f"a {kind} worker failed on {engine_name}")
+    data = [json.loads(out.read_text()) for out in outs]
+    claims = sorted((c for d in data for c in d["claims"] if c[2]), key=lambda c: c[0])
+    done = sorted(t for d in data for t in d["done"])
+    tenth = max(2, len(done) // 10)
+    first, last = claims[:1000], claims[-1000:]
+    return {
+        "engine": engine_name, "queue": kind, "workers": workers, "rows": len(done), "wall": wall,
+        "p50_start": pct([c[1] for c in first], 0.5) * 1000, "p99_start": pct([c[1] for c in first], 0.99) * 1000,
+        "p50_end": pct([c[1] for c in last], 0.5) * 1000, "p99_end": pct([c[1] for c in last], 0.99) * 1000,
+        "rate_start": rate(done[:tenth]), "rate_end": rate(done[-tenth:]),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=50_000)
+    parser.add_argument("--users", type=int, default=1_000)
+    parser.add_argument("--only", choices=["sqlite", "postgresql"])
+    parser.add_argument("--worker", nargs=3, metavar=("KIND", "URL", "OUT"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        return worker_main(*args.worker)
+
+    import psycopg
+
+    results = []
+    with tempfile.TemporaryDirectory(prefix="sasaeai-backlog-") as tmpdir:
+        tmp = Path(tmpdir)
+        for kind in ("events", "outbox"):
+            if args.only in (None, "sqlite"):
+                url = f"sqlite:///{tmp / f'{kind}.sqlite3'}"
+                results.append(run("SQLite", url, kind, 1, args.rows, args.users, tmp))
+            if args.only in (None, "postgresql"):
+                name = f"sasaeai_backlog_{secrets.token_hex(4)}"
+                with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+                    conn.execute(f'CREATE DATABASE "{name}"')
+                try:
+                    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+                    results.append(run("PostgreSQL", url, kind, 2, args.rows, args.users, tmp))
+                finally:
+                    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+                        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    print(f"\nbacklog: {args.rows:,} pending rows from {args.users:,} users, fresh database, "
+          "no ANALYZE (PostgreSQL: autovacuum off for the table)")
+    print(f"machine: {os.cpu_count()} cores, load average at the end {os.getloadavg()[0]:.1f} "
+          "(claim times are wall-clock round trips, so they include waiting for a core)\n")
+    header = ("engine", "queue", "workers", "rows", "claim p50/p99 start ms", "claim p50/p99 end ms",
+              "rows/s start", "rows/s end", "end/start", "wall s")
+    print(" | ".join(header))
+    print(" | ".join("---" for _ in header))
+    for r in results:
+        print(" | ".join([
+            r["engine"], r["queue"], str(r["workers"]), f"{r['rows']:,}",
+            f"{r['p50_start']:.2f} / {r['p99_start']:.2f}", f"{r['p50_end']:.2f} / {r['p99_end']:.2f}",
+            f"{r['rate_start']:.0f}", f"{r['rate_end']:.0f}", f"{r['rate_end'] / r['rate_start']:.2f}",
+            f"{r['wall']:.0f}"]))
+    print("\n(outbox: a claim is one batch of up to 8 rows, one per user; LINE answers at once, no HTTP)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
