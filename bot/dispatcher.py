@@ -29,6 +29,7 @@ from sqlalchemy import and_, case, or_, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.line_api import NO_TOKEN, LineApi, LineResponse
+from bot.worker import name_os_thread
 from bot.outbox import (
     FAILED,
     MULTICAST,
@@ -104,7 +105,8 @@ class Dispatcher:
         self._concurrency = max(1, concurrency)
         self.lease = timedelta(seconds=request_timeout) + LEASE_MARGIN
         self._quota_poll = quota_poll
-        self._pool = ThreadPoolExecutor(self._concurrency, thread_name_prefix="outbox-send") \
+        self._pool = ThreadPoolExecutor(self._concurrency, thread_name_prefix="outbox-send",
+                                        initializer=name_os_thread, initargs=("outbox-send",)) \
             if self._concurrency > 1 else None
         self._cursor = ""
         # The channel's shared state, as last read or written by this process.
@@ -391,7 +393,9 @@ class Dispatcher:
     def run_forever(self, stop: threading.Event, idle: float = 0.2) -> None:
         """A pipeline: keep `concurrency` sends in flight, claim more as they finish (in small
         batches, one transaction each), record finished ones together."""
-        pool = self._pool or ThreadPoolExecutor(1, thread_name_prefix="outbox-send")
+        name_os_thread("dispatcher")
+        pool = self._pool or ThreadPoolExecutor(1, thread_name_prefix="outbox-send", initializer=name_os_thread,
+                                                initargs=("outbox-send",))
         in_flight: dict[Future, _Claimed] = {}
         refill = max(1, self._concurrency // 2)
         while not stop.is_set():

@@ -14,6 +14,15 @@ from domain.db import transaction
 
 log = structlog.get_logger(__name__)
 
+def name_os_thread(name: str) -> None:
+    """Name the OS thread (Linux; best effort) so per-thread CPU shows in /proc (bench/soak.py)."""
+    try:
+        with open(f"/proc/self/task/{threading.get_native_id()}/comm", "w") as comm:
+            comm.write(name[:15])
+    except OSError:
+        pass
+
+
 Handler = Callable[[Session, dict[str, Any], Any], str]
 ParkedHook = Callable[[Session, inbox.InboundEvent], None]
 
@@ -63,6 +72,7 @@ class EventWorker:
         return handled
 
     def run_forever(self, stop: threading.Event, idle: float = 0.2) -> None:
+        name_os_thread("event-worker")
         while not stop.is_set():
             try:
                 busy = self.run_once()
