@@ -57,6 +57,50 @@ class NullLine:
         return None, 0
 
 
+def dispatch_main(url: str, sim_url: str, concurrency: int, out: str) -> int:
+    """Drain the outbox to the simulator over HTTP; time the claim, the sends and the record."""
+    import logging
+
+    import structlog
+
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    from bot.dispatcher import Dispatcher
+    from bot.line_api import LineApi
+    from domain.clock import SystemClock
+    from domain.db import make_engine, make_session_factory
+
+    engine = make_engine(url)
+    api = LineApi(sim_url, "bench-token", pool_size=concurrency)
+    dispatcher = Dispatcher(make_session_factory(engine), api, SystemClock(), concurrency=concurrency)
+    spent = {"claim": 0.0, "send (wall, side by side)": 0.0, "record": 0.0}
+
+    def timed(name, fn):
+        def wrapper(*a, **k):
+            t0 = time.perf_counter()
+            try:
+                return fn(*a, **k)
+            finally:
+                spent[name] += time.perf_counter() - t0
+        return wrapper
+
+    dispatcher._claim = timed("claim", dispatcher._claim)
+    dispatcher._record = timed("record", dispatcher._record)
+    t0, sent, cpu0 = time.perf_counter(), 0, time.process_time()
+    while True:
+        n = dispatcher.run_once()
+        if not n:
+            break
+        sent += n
+    wall = time.perf_counter() - t0
+    spent["send (wall, side by side)"] = wall - spent["claim"] - spent["record"]
+    Path(out).write_text(json.dumps({"sent": sent, "wall": wall, "spent": spent,
+                                     "cpu": time.process_time() - cpu0}))
+    dispatcher.close()
+    api.close()
+    engine.dispose()
+    return 0
+
+
 def worker_main(kind: str, url: str, out: str) -> int:
     import logging
 
@@ -202,17 +246,38 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=50_000)
     parser.add_argument("--users", type=int, default=1_000)
     parser.add_argument("--only", choices=["sqlite", "postgresql"])
+    parser.add_argument("--skip-backlog", action="store_true", help="only the dispatch table")
+    parser.add_argument("--dispatch-rows", type=int, default=2_000,
+                        help="pushes sent over HTTP to the simulator, at concurrency 1 and 8")
     parser.add_argument("--worker", nargs=3, metavar=("KIND", "URL", "OUT"), help=argparse.SUPPRESS)
+    parser.add_argument("--dispatch", nargs=4, metavar=("URL", "SIM", "C", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         return worker_main(*args.worker)
+    if args.dispatch:
+        return dispatch_main(args.dispatch[0], args.dispatch[1], int(args.dispatch[2]), args.dispatch[3])
 
     import psycopg
 
     results = []
+    dispatched: list[tuple[str, int, dict]] = []
     with tempfile.TemporaryDirectory(prefix="sasaeai-backlog-") as tmpdir:
         tmp = Path(tmpdir)
-        for kind in ("events", "outbox"):
+        for concurrency in ((1, 8) if args.dispatch_rows else ()):
+            if args.only in (None, "sqlite"):
+                url = f"sqlite:///{tmp / f'dispatch{concurrency}.sqlite3'}"
+                dispatched.append(("SQLite", concurrency, run_dispatch(url, args.dispatch_rows, concurrency, tmp)))
+            if args.only in (None, "postgresql"):
+                name = f"sasaeai_dispatch_{secrets.token_hex(4)}"
+                with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+                    conn.execute(f'CREATE DATABASE "{name}"')
+                try:
+                    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+                    dispatched.append(("PostgreSQL", concurrency, run_dispatch(url, args.dispatch_rows, concurrency, tmp)))
+                finally:
+                    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+                        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        for kind in (() if args.skip_backlog else ("events", "outbox")):
             if args.only in (None, "sqlite"):
                 url = f"sqlite:///{tmp / f'{kind}.sqlite3'}"
                 results.append(run("SQLite", url, kind, 1, args.rows, args.users, tmp))
@@ -226,22 +291,66 @@ def main(argv: list[str] | None = None) -> int:
                 finally:
                     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
                         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    print(f"\nbacklog: {args.rows:,} pending rows from {args.users:,} users, fresh database, "
-          "no ANALYZE (PostgreSQL: autovacuum off for the table)")
-    print(f"machine: {os.cpu_count()} cores, load average at the end {os.getloadavg()[0]:.1f} "
-          "(claim times are wall-clock round trips, so they include waiting for a core)\n")
-    header = ("engine", "queue", "workers", "rows", "claim p50/p99 start ms", "claim p50/p99 end ms",
-              "rows/s start", "rows/s end", "end/start", "wall s")
-    print(" | ".join(header))
-    print(" | ".join("---" for _ in header))
-    for r in results:
-        print(" | ".join([
-            r["engine"], r["queue"], str(r["workers"]), f"{r['rows']:,}",
-            f"{r['p50_start']:.2f} / {r['p99_start']:.2f}", f"{r['p50_end']:.2f} / {r['p99_end']:.2f}",
-            f"{r['rate_start']:.0f}", f"{r['rate_end']:.0f}", f"{r['rate_end'] / r['rate_start']:.2f}",
-            f"{r['wall']:.0f}"]))
-    print("\n(outbox: a claim is one batch of up to 8 rows, one per user; LINE answers at once, no HTTP)")
+    if results:
+        print(f"\nbacklog: {args.rows:,} pending rows from {args.users:,} users, fresh database, "
+              "no ANALYZE (PostgreSQL: autovacuum off for the table)")
+        print(f"machine: {os.cpu_count()} cores, load average at the end {os.getloadavg()[0]:.1f} "
+              "(claim times are wall-clock round trips, so they include waiting for a core)\n")
+        header = ("engine", "queue", "workers", "rows", "claim p50/p99 start ms", "claim p50/p99 end ms",
+                  "rows/s start", "rows/s end", "end/start", "wall s")
+        print(" | ".join(header))
+        print(" | ".join("---" for _ in header))
+        for r in results:
+            print(" | ".join([
+                r["engine"], r["queue"], str(r["workers"]), f"{r['rows']:,}",
+                f"{r['p50_start']:.2f} / {r['p99_start']:.2f}", f"{r['p50_end']:.2f} / {r['p99_end']:.2f}",
+                f"{r['rate_start']:.0f}", f"{r['rate_end']:.0f}", f"{r['rate_end'] / r['rate_start']:.2f}",
+                f"{r['wall']:.0f}"]))
+        print("\n(outbox: a claim is one batch of up to 8 rows, one per user; LINE answers at once, no HTTP)")
+    if args.dispatch_rows:
+        dispatch_table(args, dispatched)
     return 0
+
+
+def run_dispatch(url: str, rows: int, concurrency: int, tmp: Path) -> dict:
+    """`rows` pushes to 200 simulated users, sent over HTTP to a simulator in its own process."""
+    import socket
+
+    fill(url, "outbox", rows, 200)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    sim = subprocess.Popen([sys.executable, "-m", "linesim", "--port", str(port), "--channel-secret", "bench",
+                            "--access-token", "bench-token"], cwd=ROOT, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        out = tmp / f"dispatch-{concurrency}-{secrets.token_hex(3)}.json"
+        subprocess.run([sys.executable, __file__, "--dispatch", url, f"http://127.0.0.1:{port}",
+                        str(concurrency), str(out)], cwd=ROOT, check=True)
+        return json.loads(out.read_text())
+    finally:
+        sim.terminate()
+        sim.wait()
+
+
+def dispatch_table(args, dispatched: list[tuple[str, int, dict]]) -> None:
+    print(f"\ndispatch: {args.dispatch_rows:,} pending pushes to 200 users sent over HTTP to the simulator "
+          "(its own process), one dispatcher")
+    print("engine | concurrency | rows/s | claim ms/row | send ms/row (wall) | record ms/row | dispatcher CPU ms/row")
+    print("--- | --- | --- | --- | --- | --- | ---")
+    for engine_name, concurrency, d in dispatched:
+        n = max(d["sent"], 1)
+        sp = d["spent"]
+        print(f"{engine_name} | {concurrency} | {d['sent'] / d['wall']:.0f} | {1000 * sp['claim'] / n:.2f} | "
+              f"{1000 * sp['send (wall, side by side)'] / n:.2f} | {1000 * sp['record'] / n:.2f} | "
+              f"{1000 * d['cpu'] / n:.2f}")
+    return
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ import structlog
 from sqlalchemy import and_, case, or_, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.inbox import pin_plans
 from bot.line_api import NO_TOKEN, LineApi, LineResponse
 from bot.worker import name_os_thread
 from bot.outbox import (
@@ -109,6 +110,7 @@ class Dispatcher:
                                         initializer=name_os_thread, initargs=("outbox-send",)) \
             if self._concurrency > 1 else None
         self._cursor = ""
+        self._next_quota_look: datetime | None = None
         # The channel's shared state, as last read or written by this process.
         self.paused_until: datetime | None = None
         self.pushes_paused_until: datetime | None = None
@@ -168,6 +170,7 @@ class Dispatcher:
 
     def _claim(self, now: datetime, limit: int) -> list[_Claimed]:
         with transaction(self._sessions) as session:
+            pin_plans(session, True)  # this transaction only claims (see bot/inbox.py)
             self._read_state(session)
             pushes_paused = bool(self.pushes_paused_until and now < self.pushes_paused_until)
             if self.paused_until and now < self.paused_until:
@@ -221,8 +224,10 @@ class Dispatcher:
     def watch_quota(self, now: datetime) -> None:
         """Every QUOTA_POLL, one process asks LINE how much of the month's quota is used: at the
         limit, pushes stop for everyone (replies are free); below it, a monthly pause ends."""
-        if self._quota_poll is None:
+        if self._quota_poll is None or (self._next_quota_look and now < self._next_quota_look):
             return
+        # Look at the shared row once a minute at most; whoever finds the check due does it.
+        self._next_quota_look = now + min(self._quota_poll, timedelta(minutes=1))
         due_before = now - self._quota_poll
         with transaction(self._sessions) as session:
             state = session.get(ChannelState, CHANNEL)

@@ -75,6 +75,8 @@ def upgrade() -> None:
     sa.Column('updated_at', migrations.types.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('key', name=op.f('pk_line_channel_state'))
     )
+    # The one row every dispatcher reads and locks (bot/dispatcher.py creates it if missing).
+    op.execute("INSERT INTO line_channel_state (key) VALUES ('channel')")
     if op.get_bind().dialect.name == 'postgresql':
         settings = ", ".join(f"{k} = {v}" for k, v in _QUEUE_STORAGE.items())
         for table in ('inbound_events', 'outbox_messages'):

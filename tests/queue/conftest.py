@@ -44,7 +44,7 @@ def captured_statements(engine):
     seen: list[tuple[str, object]] = []
 
     def record(conn, cursor, statement, parameters, context, executemany):
-        if re.match(r"\s*(SELECT|UPDATE)", statement, re.I) and not executemany:
+        if re.match(r"\s*(SELECT|UPDATE|SET)", statement, re.I) and not executemany:
             seen.append((statement, parameters))
 
     event.listen(engine, "before_cursor_execute", record)
@@ -57,9 +57,15 @@ def captured_statements(engine):
 def plan(connection, statement: str, parameters) -> str:
     """The plan of one statement as text: EXPLAIN on PostgreSQL, EXPLAIN QUERY PLAN on SQLite."""
     if connection.dialect.name == "postgresql":
+        from bot.inbox import PIN_PLANS
+
         cursor = connection.connection.driver_connection.cursor()
+        cursor.execute("BEGIN")
+        cursor.execute(PIN_PLANS)  # as the claim does, in its own transaction
         cursor.execute("EXPLAIN " + statement, parameters)
-        return "\n".join(r[0] for r in cursor.fetchall())
+        shown = "\n".join(r[0] for r in cursor.fetchall())
+        cursor.execute("ROLLBACK")
+        return shown
     cursor = connection.connection.driver_connection.cursor()
     cursor.execute("EXPLAIN QUERY PLAN " + statement, parameters)
     return "\n".join(r[-1] for r in cursor.fetchall())

@@ -2,8 +2,9 @@
 
 Each test fills a fresh queue table in bulk without ANALYZE (or after an ANALYZE taken while
 the table held only finished rows: statistics saying "nothing pending"), runs a real claim,
-and EXPLAINs every statement the claim ran on that table: index scans only — no sequential
-scan, no sort, no join, no materialised subquery — on SQLite and PostgreSQL."""
+and EXPLAINs every statement the claim ran on that table, under the planner settings the
+claim's transaction uses on PostgreSQL (bot/inbox.PIN_PLANS): index scans only — no
+sequential scan, no sort, no join, no materialised subquery — on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -24,6 +25,9 @@ QUEUE_INDEXES = ("ix_inbound_events_pending_head", "ix_outbox_messages_active")
 
 
 def assert_index_only(connection, statements, table: str) -> int:
+    if connection.dialect.name == "postgresql":
+        # The plans below are those under the claim's own settings: it must have made them.
+        assert (inbox.PIN_PLANS, {}) in statements or any(s == inbox.PIN_PLANS for s, _p in statements)
     checked = 0
     for statement, parameters in statements:
         if f"FROM {table}" not in statement and f"UPDATE {table}" not in statement:
@@ -98,3 +102,20 @@ def test_the_outbox_claim_uses_only_indexes_with_stale_statistics(engine, how):
         assert assert_index_only(connection, statements, "outbox_messages") >= 9
     with make_session_factory(engine)() as session:
         assert session.get(OutboxMessage, claimed[0].row.id).status == "sending"
+
+
+def test_the_claim_leaves_the_planner_as_it_found_it_for_the_handler(any_db_url, clock):
+    """The event is handled in the claim's transaction: its queries must plan normally."""
+    engine = make_engine(any_db_url)
+    try:
+        with engine.begin() as connection:
+            fill_events(connection, 3, 3)
+        with transaction(make_session_factory(engine)) as session:
+            assert inbox.claim_next(session, BASE + timedelta(seconds=1)) is not None
+            if engine.dialect.name == "postgresql":
+                settings = session.execute(text(
+                    "SELECT current_setting('enable_sort'), current_setting('enable_seqscan'), "
+                    "current_setting('enable_bitmapscan')")).one()
+                assert tuple(settings) == ("on", "on", "on")
+    finally:
+        engine.dispose()
