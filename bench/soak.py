@@ -227,6 +227,17 @@ class Stack:
         self.started[i] = time.monotonic()
         return True
 
+    def stop_workers(self) -> None:
+        for proc in self.workers:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in self.workers:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
     def stop(self) -> None:
         for proc in [*self.workers, self.web, self.sim]:
             if proc.poll() is None:
@@ -368,6 +379,8 @@ def run(engine: str, url: str, workers: int, args, tmp: Path) -> dict:
             meter.worker(w.pid)
         if engine == "PostgreSQL":
             meter.pg(pg_backends(url))
+        # Workers first, so that nothing is sent after the simulator's log is read.
+        stack.stop_workers()
         _s, log = sim.call("GET", "/_sim/requests", timeout=120)
         result.update(
             sent=args.events, outcomes=dict(outcomes), acked=len(acked), kills=stack.kills,

@@ -58,6 +58,7 @@ QUOTA_POLL = timedelta(minutes=10)
 # The claim peeks at this many unfinished rows of a user at a time (most users have one).
 _PEEK = 4
 _ACTIVE = text("status IN ('pending', 'sending')")
+_IN_FLIGHT = text("status = 'sending'")
 
 
 @dataclass
@@ -123,7 +124,11 @@ class Dispatcher:
         table = OutboxMessage.__table__
         cols = (table.c.id, table.c.order_key, table.c.status, table.c.available_at,
                 table.c.lease_until, table.c.kind)
-        picked: list[int] = []
+        # First the rows a dead dispatcher left (lease over): each is its user's head, and a
+        # reply among them must be settled while its token can still tell.
+        picked: list[int] = list(session.scalars(
+            select(table.c.id).where(_IN_FLIGHT, table.c.lease_until < now)
+            .order_by(table.c.lease_until).limit(limit)))
         start, after, wrapped = self._cursor, self._cursor, False
         while len(picked) < limit:
             rows = session.execute(
@@ -148,7 +153,7 @@ class Dispatcher:
                 group = session.execute(
                     select(*cols).where(_ACTIVE, table.c.order_key == key, table.c.id > group[-1].id)
                     .order_by(table.c.id).limit(_PEEK)).all()
-            if verdict not in (None, False):
+            if verdict not in (None, False) and verdict not in picked:
                 picked.append(verdict)
         self._cursor = after
         return picked

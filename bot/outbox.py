@@ -65,6 +65,10 @@ class OutboxMessage(Base):
               postgresql_where=text("status = 'failed'"), sqlite_where=text("status = 'failed'")),
         # The claim reads only this partial index (see bot/dispatcher.py): the unfinished
         # messages of each user, in order; literal statuses so SQLite matches it too.
+        # Rows in flight, by lease: a dead dispatcher's rows are found at once (no more of them
+        # than messages in flight), before their reply tokens go stale in a backlog.
+        Index("ix_outbox_messages_leases", "lease_until",
+              postgresql_where=text("status = 'sending'"), sqlite_where=text("status = 'sending'")),
         Index("ix_outbox_messages_active", "order_key", "id",
               postgresql_where=text("status IN ('pending', 'sending')"),
               sqlite_where=text("status IN ('pending', 'sending')")),

@@ -65,6 +65,9 @@ def upgrade() -> None:
         batch_op.create_index('ix_outbox_messages_active', ['order_key', 'id'], unique=False,
                               postgresql_where=sa.text("status IN ('pending', 'sending')"),
                               sqlite_where=sa.text("status IN ('pending', 'sending')"))
+        batch_op.create_index('ix_outbox_messages_leases', ['lease_until'], unique=False,
+                              postgresql_where=sa.text("status = 'sending'"),
+                              sqlite_where=sa.text("status = 'sending'"))
     op.create_table('line_channel_state',
     sa.Column('key', sa.String(length=32), nullable=False),
     sa.Column('paused_until', migrations.types.UTCDateTime(timezone=True), nullable=True),
@@ -91,6 +94,7 @@ def downgrade() -> None:
     op.drop_table('line_channel_state')
     with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
         batch_op.drop_index('ix_outbox_messages_active')
+        batch_op.drop_index('ix_outbox_messages_leases')
         batch_op.drop_index('ix_outbox_messages_failed')
         batch_op.create_index('ix_outbox_messages_status_available', ['status', 'available_at'], unique=False)
         batch_op.create_index('ix_outbox_messages_order', ['order_key', 'id'], unique=False)
