@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import structlog
-from sqlalchemy import and_, case, or_, select, text, update
+from sqlalchemy import and_, bindparam, case, or_, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.inbox import pin_plans
@@ -59,6 +59,45 @@ QUOTA_POLL = timedelta(minutes=10)
 _PEEK = 4
 _ACTIVE = text("status IN ('pending', 'sending')")
 _IN_FLIGHT = text("status = 'sending'")
+
+
+# The claim's and the record's statements, built once: SQLAlchemy then reuses their compiled
+# form (building them per row cost more CPU than the HTTP call; see bench/backlog.py).
+_T = OutboxMessage.__table__
+_COLS = (_T.c.id, _T.c.order_key, _T.c.status, _T.c.available_at, _T.c.lease_until, _T.c.kind)
+_EXPIRED_LEASES = (select(_T.c.id).where(_IN_FLIGHT, _T.c.lease_until < bindparam("now"))
+                   .order_by(_T.c.lease_until).limit(bindparam("n")))
+_NEXT_USER = (select(*_COLS).where(_ACTIVE, _T.c.order_key > bindparam("after"))
+              .order_by(_T.c.order_key, _T.c.id).limit(_PEEK))
+_SAME_USER = (select(*_COLS).where(_ACTIVE, _T.c.order_key == bindparam("key"), _T.c.id > bindparam("after_id"))
+              .order_by(_T.c.id).limit(_PEEK))
+# Every outcome in one shape, so that a batch is recorded with one executemany; a row already
+# sent (by another dispatcher whose lease overlapped ours) is never reopened.
+_RECORD = (update(_T).where(_T.c.id == bindparam("b_id"), _T.c.status != SENT)
+           .values(status=bindparam("b_status"), kind=bindparam("b_kind"), lease_until=None,
+                   last_status=bindparam("b_http"), last_error=bindparam("b_error"),
+                   available_at=bindparam("b_available"), sent_at=bindparam("b_sent_at"),
+                   sent_via=bindparam("b_via"), line_request_id=bindparam("b_request_id"),
+                   reply_tries=bindparam("b_reply_tries")))
+
+
+_O = OutboxMessage
+_CLAIM = (
+    update(_O)
+    # The re-check (another dispatcher may have taken a row since it was read) is a CASE so
+    # that the planner cannot mistake it for a reason to read the whole partial index: the
+    # rows are found by primary key alone.
+    .where(_O.id.in_(bindparam("ids", expanding=True)),
+           case((_O.status == PENDING, _O.available_at <= bindparam("now")),
+                (_O.status == SENDING, _O.lease_until < bindparam("now")), else_=False))
+    .values(status=SENDING, lease_until=bindparam("lease"), attempts=_O.attempts + 1,
+            # Counted before the call: a reply will be tried if the token is fresh or an
+            # earlier attempt may have used it.
+            reply_tries=case((and_(_O.kind == REPLY, or_(_O.reply_tries > 0,
+                                                          _O.reply_token_expires_at > bindparam("now"))),
+                              _O.reply_tries + 1), else_=_O.reply_tries))
+    .returning(_O)
+)
 
 
 @dataclass
@@ -121,19 +160,12 @@ class Dispatcher:
         """Ids of up to `limit` due rows, the first unfinished one of each user, in a round over
         the users from where the last claim stopped. Only index seeks on ix_outbox_messages_active:
         the cost does not grow with the backlog or depend on the planner's statistics."""
-        table = OutboxMessage.__table__
-        cols = (table.c.id, table.c.order_key, table.c.status, table.c.available_at,
-                table.c.lease_until, table.c.kind)
         # First the rows a dead dispatcher left (lease over): each is its user's head, and a
         # reply among them must be settled while its token can still tell.
-        picked: list[int] = list(session.scalars(
-            select(table.c.id).where(_IN_FLIGHT, table.c.lease_until < now)
-            .order_by(table.c.lease_until).limit(limit)))
+        picked: list[int] = list(session.scalars(_EXPIRED_LEASES, {"now": now, "n": limit}))
         start, after, wrapped = self._cursor, self._cursor, False
         while len(picked) < limit:
-            rows = session.execute(
-                select(*cols).where(_ACTIVE, table.c.order_key > after)
-                .order_by(table.c.order_key, table.c.id).limit(_PEEK)).all()
+            rows = session.execute(_NEXT_USER, {"after": after}).all()
             if not rows:
                 if wrapped or start == "":
                     after = ""
@@ -150,9 +182,7 @@ class Dispatcher:
                 if verdict is not None or len(group) < _PEEK:
                     break
                 # Every row seen is waiting out a retry: look further along this user's rows.
-                group = session.execute(
-                    select(*cols).where(_ACTIVE, table.c.order_key == key, table.c.id > group[-1].id)
-                    .order_by(table.c.id).limit(_PEEK)).all()
+                group = session.execute(_SAME_USER, {"key": key, "after_id": group[-1].id}).all()
             if verdict not in (None, False) and verdict not in picked:
                 picked.append(verdict)
         self._cursor = after
@@ -183,20 +213,8 @@ class Dispatcher:
             ids = self._due_heads(session, now, limit, pushes_paused)
             if not ids:
                 return []
-            o = OutboxMessage
-            will_reply = and_(o.kind == REPLY, or_(o.reply_tries > 0, o.reply_token_expires_at > now))
-            stmt = (
-                update(o)
-                # The re-check (another dispatcher may have taken a row since it was read) is a
-                # CASE so that the planner cannot mistake it for a reason to read the whole
-                # partial index: the rows are found by primary key alone.
-                .where(o.id.in_(ids), case((o.status == PENDING, o.available_at <= now),
-                                           (o.status == SENDING, o.lease_until < now), else_=False))
-                .values(status=SENDING, lease_until=now + self.lease, attempts=o.attempts + 1,
-                        reply_tries=case((will_reply, o.reply_tries + 1), else_=o.reply_tries))
-                .returning(o)
-            )
-            rows = list(session.scalars(stmt, execution_options={"synchronize_session": False}))
+            rows = list(session.scalars(_CLAIM, {"ids": ids, "now": now, "lease": now + self.lease},
+                                        execution_options={"synchronize_session": False}))
         claimed = []
         for row in sorted(rows, key=lambda r: r.id):
             fresh = row.reply_token_expires_at is not None and now < row.reply_token_expires_at
@@ -353,29 +371,27 @@ class Dispatcher:
         if not results:
             return
         now = self._clock.now()
-        o = OutboxMessage
+        params = []
+        for claimed, outcome in results:
+            row = claimed.row
+            tries = row.reply_tries
+            if claimed.reply and not outcome.reply_reached:
+                tries = max(tries - 1, 0)  # LINE's answer shows this attempt delivered nothing
+            values = {"b_id": row.id, "b_status": outcome.status, "b_http": outcome.http_status,
+                      "b_kind": PUSH if outcome.to_push and row.kind == REPLY else row.kind,
+                      "b_error": outcome.error, "b_available": row.available_at, "b_sent_at": None,
+                      "b_via": None, "b_request_id": None, "b_reply_tries": tries}
+            if outcome.status == SENT:
+                values.update(b_sent_at=now, b_via=outcome.via, b_request_id=outcome.request_id)
+            elif outcome.status == FAILED:
+                log.warning("outbox.failed", outbox_id=row.id, kind=row.kind, http_status=outcome.http_status)
+            else:
+                values["b_available"] = now + timedelta(seconds=outcome.retry_in or 0)
+                log.info("outbox.retry", outbox_id=row.id, http_status=outcome.http_status,
+                         retry_in=outcome.retry_in)
+            params.append(values)
         with transaction(self._sessions) as session:
-            for claimed, outcome in results:
-                row = claimed.row
-                values: dict = {"last_status": outcome.http_status, "lease_until": None}
-                if claimed.reply and not outcome.reply_reached:
-                    values["reply_tries"] = case((o.reply_tries > 0, o.reply_tries - 1), else_=0)
-                if outcome.to_push and row.kind == REPLY:
-                    values["kind"] = PUSH
-                if outcome.status == SENT:
-                    values.update(status=SENT, sent_at=now, sent_via=outcome.via,
-                                  line_request_id=outcome.request_id, last_error=outcome.error)
-                elif outcome.status == FAILED:
-                    values.update(status=FAILED, last_error=outcome.error)
-                    log.warning("outbox.failed", outbox_id=row.id, kind=row.kind,
-                                http_status=outcome.http_status)
-                else:
-                    values.update(status=PENDING, last_error=outcome.error,
-                                  available_at=now + timedelta(seconds=outcome.retry_in or 0))
-                    log.info("outbox.retry", outbox_id=row.id, http_status=outcome.http_status,
-                             retry_in=outcome.retry_in)
-                session.execute(update(o).where(o.id == row.id, o.status != SENT).values(**values),
-                                execution_options={"synchronize_session": False})
+            session.connection().execute(_RECORD, params)
 
     # ------------------------------------------------------------------ loops
     def _send_safely(self, claimed: _Claimed) -> Outcome:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Iterable
 
-from sqlalchemy import BigInteger, Boolean, Index, Integer, String, Text, literal_column, select, text, update
+from sqlalchemy import BigInteger, Boolean, Index, Integer, String, Text, bindparam, literal_column, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy import Connection
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -138,16 +138,23 @@ class SourceCursor:
     after: str = ""
 
 
+_T = InboundEvent.__table__
+# Built once, so SQLAlchemy reuses the compiled form (no per-claim statement building).
+_NEXT_HEAD = (
+    select(_T.c.id, _T.c.source_key, _T.c.available_at)
+    .where(_IS_PENDING, _T.c.source_key > bindparam("after"))
+    .order_by(_T.c.source_key, _T.c.line_timestamp, _T.c.id)
+    .limit(1)
+)
+# By primary key alone (a status term would offer the planner other indexes); the status is
+# checked after the lock: the head may have been finished meanwhile.
+_LOCK = select(InboundEvent).where(InboundEvent.id == bindparam("id"))
+_LOCK_SKIP_LOCKED = _LOCK.with_for_update(skip_locked=True)
+
+
 def _next_head(session: Session, after: str):
     """The head (first pending event in handling order) of the first source after `after`."""
-    table = InboundEvent.__table__
-    stmt = (
-        select(table.c.id, table.c.source_key, table.c.available_at)
-        .where(_IS_PENDING, table.c.source_key > after)
-        .order_by(table.c.source_key, table.c.line_timestamp, table.c.id)
-        .limit(1)
-    )
-    return session.execute(stmt).first()
+    return session.execute(_NEXT_HEAD, {"after": after}).first()
 
 
 def claim_next(session: Session, now: datetime, cursor: SourceCursor | None = None) -> InboundEvent | None:
@@ -188,12 +195,7 @@ def _claim(session: Session, now: datetime, cursor: SourceCursor, postgres: bool
         cursor.after = head.source_key
         if head.available_at > now:
             continue
-        # By primary key alone (a status term would offer the planner other indexes); the status
-        # is checked here, after the lock: the head may have been finished meanwhile.
-        stmt = select(InboundEvent).where(InboundEvent.id == head.id)
-        if postgres:
-            stmt = stmt.with_for_update(skip_locked=True)
-        event = session.scalars(stmt).first()
+        event = session.scalars(_LOCK_SKIP_LOCKED if postgres else _LOCK, {"id": head.id}).first()
         if event is not None and event.status == PENDING:
             return event
 
