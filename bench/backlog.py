@@ -115,6 +115,7 @@ def worker_main(kind: str, url: str, out: str) -> int:
 
     engine = make_engine(url)
     sessions = make_session_factory(engine)
+    limit = int(os.environ.get("BACKLOG_LIMIT", "0")) or 10**12
     claims: list[tuple[float, float, int]] = []  # (end time, seconds, rows)
     done: list[float] = []
 
@@ -136,7 +137,7 @@ def worker_main(kind: str, url: str, out: str) -> int:
             return "bench"
 
         worker = EventWorker(sessions, SystemClock(), handler)
-        while True:
+        while len(done) < limit:
             busy = worker.run_once()
             if busy:
                 done.append(time.perf_counter())
@@ -154,7 +155,7 @@ def worker_main(kind: str, url: str, out: str) -> int:
             return rows
 
         dispatcher._claim = timed_claim
-        while True:
+        while len(done) < limit:
             n = dispatcher.run_once()
             if not n:
                 break
@@ -217,27 +218,61 @@ def rate(stamps: list[float]) -> float:
     return (len(stamps) - 1) / (stamps[-1] - stamps[0])
 
 
-def run(engine_name: str, url: str, kind: str, workers: int, rows: int, users: int, tmp: Path) -> dict:
-    fill(url, kind, rows, users)
-    outs = [tmp / f"{engine_name}-{kind}-{i}.json" for i in range(workers)]
-    t0 = time.perf_counter()
-    procs = [subprocess.Popen([sys.executable, __file__, "--worker", kind, url, str(out)], cwd=ROOT)
+def finish_all_but(url: str, kind: str, keep: int) -> None:
+    """Mark every pending row but the last `keep` handled, as the drain would have left it."""
+    from sqlalchemy import text
+
+    from domain.db import make_engine
+    engine = make_engine(url)
+    table, done = ("inbound_events", "done") if kind == "events" else ("outbox_messages", "sent")
+    with engine.begin() as conn:
+        last = conn.execute(text(f"SELECT id FROM {table} WHERE status IN ('pending', 'sending') "
+                                 f"ORDER BY id DESC LIMIT 1 OFFSET {keep}")).scalar()
+        if last is not None:
+            conn.execute(text(f"UPDATE {table} SET status = '{done}' WHERE id <= {int(last)} "
+                              "AND status IN ('pending', 'sending')"))
+    engine.dispose()
+
+
+def phase(engine_name: str, url: str, kind: str, workers: int, tmp: Path, label: str, limit: int) -> tuple[list, list]:
+    outs = [tmp / f"{engine_name}-{kind}-{label}-{i}.json" for i in range(workers)]
+    env = {**os.environ, "BACKLOG_LIMIT": str(limit // workers if limit else 0)}
+    procs = [subprocess.Popen([sys.executable, __file__, "--worker", kind, url, str(out)], cwd=ROOT, env=env)
              for out in outs]
     for proc in procs:
         proc.wait()
-    wall = time.perf_counter() - t0
     if any(p.returncode for p in procs):
         raise SystemExit(f"a {kind} worker failed on {engine_name}")
     data = [json.loads(out.read_text()) for out in outs]
     claims = sorted((c for d in data for c in d["claims"] if c[2]), key=lambda c: c[0])
     done = sorted(t for d in data for t in d["done"])
-    tenth = max(2, len(done) // 10)
-    first, last = claims[:1000], claims[-1000:]
+    return claims, done
+
+
+def run(engine_name: str, url: str, kind: str, workers: int, rows: int, users: int, tmp: Path,
+        sample: int) -> dict:
+    fill(url, kind, rows, users)
+    t0 = time.perf_counter()
+    if sample:
+        # Start: the first `sample` rows with the whole backlog pending. End: the table as the
+        # drain leaves it (all but `sample` rows handled), then the last `sample` rows.
+        first_claims, first_done = phase(engine_name, url, kind, workers, tmp, "start", sample)
+        finish_all_but(url, kind, sample)
+        last_claims, last_done = phase(engine_name, url, kind, workers, tmp, "end", 0)
+        handled = len(first_done) + len(last_done)
+    else:
+        claims, done = phase(engine_name, url, kind, workers, tmp, "all", 0)
+        tenth = max(2, len(done) // 10)
+        first_claims, last_claims = claims, claims
+        first_done, last_done = done[:tenth], done[-tenth:]
+        handled = len(done)
+    wall = time.perf_counter() - t0
+    first, last = first_claims[:1000], last_claims[-1000:]
     return {
-        "engine": engine_name, "queue": kind, "workers": workers, "rows": len(done), "wall": wall,
+        "engine": engine_name, "queue": kind, "workers": workers, "rows": handled, "wall": wall,
         "p50_start": pct([c[1] for c in first], 0.5) * 1000, "p99_start": pct([c[1] for c in first], 0.99) * 1000,
         "p50_end": pct([c[1] for c in last], 0.5) * 1000, "p99_end": pct([c[1] for c in last], 0.99) * 1000,
-        "rate_start": rate(done[:tenth]), "rate_end": rate(done[-tenth:]),
+        "rate_start": rate(first_done), "rate_end": rate(last_done),
     }
 
 
@@ -246,6 +281,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=50_000)
     parser.add_argument("--users", type=int, default=1_000)
     parser.add_argument("--only", choices=["sqlite", "postgresql"])
+    parser.add_argument("--sample", type=int, default=0,
+                        help="handle only this many rows at the start, mark all but this many as "
+                             "handled, handle those (the end); 0: drain everything")
     parser.add_argument("--skip-backlog", action="store_true", help="only the dispatch table")
     parser.add_argument("--dispatch-rows", type=int, default=2_000,
                         help="pushes sent over HTTP to the simulator, at concurrency 1 and 8")
@@ -280,20 +318,23 @@ def main(argv: list[str] | None = None) -> int:
         for kind in (() if args.skip_backlog else ("events", "outbox")):
             if args.only in (None, "sqlite"):
                 url = f"sqlite:///{tmp / f'{kind}.sqlite3'}"
-                results.append(run("SQLite", url, kind, 1, args.rows, args.users, tmp))
+                results.append(run("SQLite", url, kind, 1, args.rows, args.users, tmp, args.sample))
             if args.only in (None, "postgresql"):
                 name = f"sasaeai_backlog_{secrets.token_hex(4)}"
                 with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
                     conn.execute(f'CREATE DATABASE "{name}"')
                 try:
                     url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-                    results.append(run("PostgreSQL", url, kind, 2, args.rows, args.users, tmp))
+                    results.append(run("PostgreSQL", url, kind, 2, args.rows, args.users, tmp, args.sample))
                 finally:
                     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
                         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     if results:
         print(f"\nbacklog: {args.rows:,} pending rows from {args.users:,} users, fresh database, "
               "no ANALYZE (PostgreSQL: autovacuum off for the table)")
+        if args.sample:
+            print(f"sampled: the first {args.sample:,} rows handled with the whole backlog pending (start); "
+                  f"then all but {args.sample:,} marked handled in one UPDATE, and those handled (end)")
         print(f"machine: {os.cpu_count()} cores, load average at the end {os.getloadavg()[0]:.1f} "
               "(claim times are wall-clock round trips, so they include waiting for a core)\n")
         header = ("engine", "queue", "workers", "rows", "claim p50/p99 start ms", "claim p50/p99 end ms",
