@@ -47,6 +47,10 @@ class InboundEvent(Base):
               postgresql_where=text("status = 'parked'"), sqlite_where=text("status = 'parked'")),
         Index("ix_inbound_events_pending_head", "source_key", "line_timestamp", "id",
               postgresql_where=text("status = 'pending'"), sqlite_where=text("status = 'pending'")),
+        # The pending events oldest first: its first entry is always some source's head, so the
+        # claim usually takes the oldest event there is (first come, first answered).
+        Index("ix_inbound_events_pending_fifo", "line_timestamp", "id",
+              postgresql_where=text("status = 'pending'"), sqlite_where=text("status = 'pending'")),
     )
 
     @property
@@ -152,6 +156,16 @@ _LOCK = select(InboundEvent).where(InboundEvent.id == bindparam("id"))
 _LOCK_SKIP_LOCKED = _LOCK.with_for_update(skip_locked=True)
 
 
+# The oldest pending events. An entry whose source does not appear before it in this list is
+# that source's head (nothing of its source is pending earlier).
+_OLDEST = (
+    select(_T.c.id, _T.c.source_key, _T.c.available_at)
+    .where(_IS_PENDING)
+    .order_by(_T.c.line_timestamp, _T.c.id)
+    .limit(8)
+)
+
+
 def _next_head(session: Session, after: str):
     """The head (first pending event in handling order) of the first source after `after`."""
     return session.execute(_NEXT_HEAD, {"after": after}).first()
@@ -160,7 +174,8 @@ def _next_head(session: Session, after: str):
 def claim_next(session: Session, now: datetime, cursor: SourceCursor | None = None) -> InboundEvent | None:
     """Lock the next event whose earlier same-source events are all finished.
 
-    Walks the sources with pending events from the cursor on, one index seek each, and takes
+    The oldest such event when it can (the first entries of the oldest-first index); else it
+    walks the sources with pending events from the cursor on, one index seek each, and takes
     the first head that is due and not locked by another worker (SKIP LOCKED on PostgreSQL;
     SQLite's claim transaction holds the write lock, so there is one worker at a time). A head
     waiting out its retry delay holds its source back, as it must (per-source order).
@@ -180,6 +195,18 @@ def claim_next(session: Session, now: datetime, cursor: SourceCursor | None = No
 
 
 def _claim(session: Session, now: datetime, cursor: SourceCursor, postgres: bool) -> InboundEvent | None:
+    # First come, first served: the heads among the oldest pending events (bounded: 8 entries).
+    seen: set[str] = set()
+    for row in session.execute(_OLDEST).all():
+        if row.source_key in seen:
+            continue
+        seen.add(row.source_key)
+        if row.available_at > now:
+            continue
+        event = session.scalars(_LOCK_SKIP_LOCKED if postgres else _LOCK, {"id": row.id}).first()
+        if event is not None and event.status == PENDING:
+            return event
+    # Those are taken by other workers or waiting out a retry: a round over the sources.
     start, wrapped = cursor.after, False
     while True:
         head = _next_head(session, cursor.after)

@@ -55,6 +55,9 @@ def upgrade() -> None:
         batch_op.create_index('ix_inbound_events_pending_head', ['source_key', 'line_timestamp', 'id'],
                               unique=False, postgresql_where=sa.text("status = 'pending'"),
                               sqlite_where=sa.text("status = 'pending'"))
+        batch_op.create_index('ix_inbound_events_pending_fifo', ['line_timestamp', 'id'],
+                              unique=False, postgresql_where=sa.text("status = 'pending'"),
+                              sqlite_where=sa.text("status = 'pending'"))
     with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
         batch_op.add_column(sa.Column('reply_tries', sa.Integer(), server_default='0', nullable=False))
         batch_op.drop_index('ix_outbox_messages_order')
@@ -101,6 +104,7 @@ def downgrade() -> None:
         batch_op.drop_column('reply_tries')
     with op.batch_alter_table('inbound_events', schema=None) as batch_op:
         batch_op.drop_index('ix_inbound_events_pending_head')
+        batch_op.drop_index('ix_inbound_events_pending_fifo')
         batch_op.drop_index('ix_inbound_events_parked')
         batch_op.create_index('ix_inbound_events_status_available', ['status', 'available_at'], unique=False)
         batch_op.create_index('ix_inbound_events_source_order', ['source_key', 'line_timestamp', 'id'], unique=False)
