@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from bot import inbox
-from bot.dispatcher import Dispatcher
+from bot.dispatcher import QUOTA_POLL, Dispatcher
 from bot.handlers import BotSettings, make_handler, make_parked_hook
-from bot.line_api import LineApi
+from bot.line_api import LineApi, StatelessTokens
 from bot.notifier import OutboxNotifier
 from bot.worker import EventWorker
 from domain.clock import Clock, SystemClock
@@ -53,8 +53,14 @@ class Services:
     @property
     def line_api(self) -> LineApi:
         if self._line_api is None:
+            tokens = None
+            if self.config.line_channel_id:
+                tokens = StatelessTokens(self.config.line_api_base_url, self.config.line_channel_id,
+                                         self.config.line_channel_secret,
+                                         timeout=self.config.line_request_timeout)
             self._line_api = LineApi(self.config.line_api_base_url, self.config.line_channel_access_token,
-                                     timeout=self.config.line_request_timeout)
+                                     timeout=self.config.line_request_timeout,
+                                     pool_size=max(self.config.outbox_concurrency, 4), tokens=tokens)
         return self._line_api
 
     @property
@@ -100,7 +106,9 @@ class Services:
 
     def dispatcher(self) -> Dispatcher:
         return Dispatcher(self.sessions, self.line_api, self.clock,
-                          max_attempts=self.config.outbox_max_attempts)
+                          max_attempts=self.config.outbox_max_attempts,
+                          concurrency=self.config.outbox_concurrency,
+                          request_timeout=self.config.line_request_timeout, quota_poll=QUOTA_POLL)
 
     @property
     def notifier(self) -> OutboxNotifier:

@@ -4,14 +4,18 @@ from __future__ import annotations
 import json
 import re
 from functools import lru_cache
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Iterable
 
 import structlog
-from sqlalchemy import BigInteger, Boolean, Index, Integer, String, Text, and_, exists, select, update
+from sqlalchemy import (
+    BigInteger, Boolean, Index, Integer, String, Text, and_, bindparam, exists, literal_column, select, text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy import Connection
-from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from domain.base import Base
 
@@ -44,10 +48,17 @@ class InboundEvent(Base):
     handled_at: Mapped[datetime | None]
 
     __table_args__ = (
-        Index("ix_inbound_events_status_available", "status", "available_at"),
-        Index("ix_inbound_events_source_order", "source_key", "line_timestamp", "id"),
-        # "Is an earlier event of this source pending?", asked of every claim candidate.
-        Index("ix_inbound_events_source_pending", "source_key", "status", "line_timestamp", "id"),
+        # No index on status itself: with stale statistics the planner took it for the claim
+        # ("one pending row") and sorted every pending row. Parked events, listed by hand, get
+        # their own small index.
+        Index("ix_inbound_events_parked", "id",
+              postgresql_where=text("status = 'parked'"), sqlite_where=text("status = 'parked'")),
+        Index("ix_inbound_events_pending_head", "source_key", "line_timestamp", "id",
+              postgresql_where=text("status = 'pending'"), sqlite_where=text("status = 'pending'")),
+        # The pending events oldest first: its first entry is always some source's head, so the
+        # claim usually takes the oldest event there is (first come, first answered).
+        Index("ix_inbound_events_pending_fifo", "line_timestamp", "id",
+              postgresql_where=text("status = 'pending'"), sqlite_where=text("status = 'pending'")),
     )
 
     @property
@@ -102,28 +113,126 @@ def _insert_ignoring_duplicates(dialect: str):
     return insert(table).on_conflict_do_nothing(index_elements=["webhook_event_id"]).returning(table.c.id)
 
 
-def claim_next(session: Session, now: datetime) -> InboundEvent | None:
+# The claim reads only this partial index: the pending events of each source, in handling
+# order. Its first entry for a source is that source's head (the one event that may be handled
+# next), so a claim is a handful of index seeks whatever the backlog and whatever the planner
+# believes about the table (issue 16: with stale statistics, the former EXISTS shape was
+# planned as a nested loop over every pending row). The status is written as a literal, not a
+# parameter: SQLite matches a partial index only against the same literal term.
+PENDING_HEAD_INDEX = "ix_inbound_events_pending_head"
+_IS_PENDING = literal_column("status") == literal_column("'pending'")
+
+
+# PostgreSQL only: for the claim's few statements the planner may not sort, build a bitmap or
+# scan the table, whatever it believes about the row counts. With statistics saying "two
+# pending rows" it otherwise reads the whole queue index into a bitmap and sorts it (seen with
+# 5,000 rows never analysed), which costs more the longer the backlog. With these off, the only
+# plan left is the index walked in order and cut short by LIMIT. Set LOCAL (this transaction)
+# and put back before anything else runs in it.
+PIN_PLANS = ("SET LOCAL enable_sort = off; SET LOCAL enable_bitmapscan = off; "
+             "SET LOCAL enable_seqscan = off")
+UNPIN_PLANS = ("SET LOCAL enable_sort TO DEFAULT; SET LOCAL enable_bitmapscan TO DEFAULT; "
+               "SET LOCAL enable_seqscan TO DEFAULT")
+
+
+def pin_plans(session: Session, on: bool) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection().exec_driver_sql(PIN_PLANS if on else UNPIN_PLANS)
+
+
+@dataclass
+class SourceCursor:
+    """Where a worker's round over the sources with pending events stands.
+
+    Sources take turns (round robin by source key), so one busy user cannot hold the others
+    back and two workers rarely reach for the same head."""
+
+    after: str = ""
+
+
+_T = InboundEvent.__table__
+# Built once, so SQLAlchemy reuses the compiled form (no per-claim statement building).
+_NEXT_HEAD = (
+    select(_T.c.id, _T.c.source_key, _T.c.available_at)
+    .where(_IS_PENDING, _T.c.source_key > bindparam("after"))
+    .order_by(_T.c.source_key, _T.c.line_timestamp, _T.c.id)
+    .limit(1)
+)
+# By primary key alone (a status term would offer the planner other indexes); the status is
+# checked after the lock: the head may have been finished meanwhile.
+_LOCK = select(InboundEvent).where(InboundEvent.id == bindparam("id"))
+_LOCK_SKIP_LOCKED = _LOCK.with_for_update(skip_locked=True)
+
+
+# The oldest pending events. An entry whose source does not appear before it in this list is
+# that source's head (nothing of its source is pending earlier).
+_OLDEST = (
+    select(_T.c.id, _T.c.source_key, _T.c.available_at)
+    .where(_IS_PENDING)
+    .order_by(_T.c.line_timestamp, _T.c.id)
+    .limit(8)
+)
+
+
+def _next_head(session: Session, after: str):
+    """The head (first pending event in handling order) of the first source after `after`."""
+    return session.execute(_NEXT_HEAD, {"after": after}).first()
+
+
+def claim_next(session: Session, now: datetime, cursor: SourceCursor | None = None) -> InboundEvent | None:
     """Lock the next event whose earlier same-source events are all finished.
+
+    The oldest such event when it can (the first entries of the oldest-first index); else it
+    walks the sources with pending events from the cursor on, one index seek each, and takes
+    the first head that is due and not locked by another worker (SKIP LOCKED on PostgreSQL;
+    SQLite's claim transaction holds the write lock, so there is one worker at a time). A head
+    waiting out its retry delay holds its source back, as it must (per-source order).
 
     The lock lasts for the caller's transaction: the caller handles the event and marks it in
     that same transaction, so a worker that dies leaves the event pending for another.
     """
-    earlier = aliased(InboundEvent)
-    blocked_by_earlier = exists().where(
-        earlier.source_key == InboundEvent.source_key,
-        earlier.status == PENDING,
-        (earlier.line_timestamp < InboundEvent.line_timestamp)
-        | and_(earlier.line_timestamp == InboundEvent.line_timestamp, earlier.id < InboundEvent.id),
-    )
-    stmt = (
-        select(InboundEvent)
-        .where(InboundEvent.status == PENDING, InboundEvent.available_at <= now, ~blocked_by_earlier)
-        .order_by(InboundEvent.id)
-        .limit(1)
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True, of=InboundEvent)
-    return session.scalars(stmt).first()
+    cursor = cursor or SourceCursor()
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        pin_plans(session, True)
+        try:
+            return _claim(session, now, cursor, postgres)
+        finally:
+            pin_plans(session, False)
+    return _claim(session, now, cursor, postgres)
+
+
+def _claim(session: Session, now: datetime, cursor: SourceCursor, postgres: bool) -> InboundEvent | None:
+    # First come, first served: the heads among the oldest pending events (bounded: 8 entries).
+    seen: set[str] = set()
+    for row in session.execute(_OLDEST).all():
+        if row.source_key in seen:
+            continue
+        seen.add(row.source_key)
+        if row.available_at > now:
+            continue
+        event = session.scalars(_LOCK_SKIP_LOCKED if postgres else _LOCK, {"id": row.id}).first()
+        if event is not None and event.status == PENDING:
+            return event
+    # Those are taken by other workers or waiting out a retry: a round over the sources.
+    start, wrapped = cursor.after, False
+    while True:
+        head = _next_head(session, cursor.after)
+        if head is None:
+            if wrapped or start == "":
+                cursor.after = ""
+                return None
+            # End of the round: start again from the first source, once.
+            wrapped, cursor.after = True, ""
+            continue
+        if wrapped and head.source_key > start:
+            return None  # a whole round and nothing due
+        cursor.after = head.source_key
+        if head.available_at > now:
+            continue
+        event = session.scalars(_LOCK_SKIP_LOCKED if postgres else _LOCK, {"id": head.id}).first()
+        if event is not None and event.status == PENDING:
+            return event
 
 
 REDACTED = "[消去済み]"
@@ -181,7 +290,8 @@ def mark_parked(event: InboundEvent, now: datetime, reason: str, detail: str = "
 
 def parked_events(session: Session, limit: int = 100) -> list[InboundEvent]:
     return list(session.scalars(
-        select(InboundEvent).where(InboundEvent.status == PARKED).order_by(InboundEvent.id).limit(limit)))
+        select(InboundEvent).where(literal_column("status") == literal_column("'parked'"))
+        .order_by(InboundEvent.id).limit(limit)))
 
 
 def requeue(session: Session, event_id: int, now: datetime) -> bool:

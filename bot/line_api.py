@@ -1,11 +1,15 @@
 """A thin client over line-bot-sdk v3 that turns every outcome into a LineResponse.
 
 The outbox owns retries, so the SDK's own urllib3 retries are switched off: a silent retry of
-a POST could deliver a message twice.
+a POST could deliver a message twice. Connections are kept alive and pooled (one per sending
+thread). The channel access token is either the long-lived one from the environment or, when
+a channel id is configured, a stateless token issued and renewed through linebot.v3.oauth.
 """
 from __future__ import annotations
 
 import json
+import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -19,12 +23,19 @@ from linebot.v3.messaging import (
     PushMessageRequest,
     ReplyMessageRequest,
 )
+from linebot.v3.oauth import ApiException as OAuthApiException
 from pydantic import ValidationError
+
+
+# Not sent at all: no channel access token could be issued (retryable; nothing reached LINE).
+NO_TOKEN = -2
 
 
 @dataclass
 class LineResponse:
-    status: int  # HTTP status; 0 when no answer came (timeout, dropped connection)
+    # HTTP status; 0 when no answer came (timeout, dropped connection); -1 refused by the SDK's
+    # model before sending; NO_TOKEN when no access token could be issued.
+    status: int
     body: str = ""
     headers: dict[str, str] = field(default_factory=dict)
 
@@ -46,18 +57,94 @@ class LineResponse:
         return None
 
 
-class LineApi:
-    def __init__(self, base_url: str, access_token: str, timeout: float = 10.0):
-        configuration = Configuration(host=base_url.rstrip("/"), access_token=access_token)
+class StatelessTokens:
+    """Channel access tokens issued through LINE's OAuth endpoint (stateless, 15 minutes).
+
+    A stateless token needs no revocation and no shared store: each process issues its own
+    from the channel id and secret and renews it a few minutes before it expires."""
+
+    RENEW_BEFORE = 180.0  # seconds
+
+    def __init__(self, base_url: str, channel_id: str, channel_secret: str, timeout: float = 10.0,
+                 monotonic: Callable[[], float] = time.monotonic):
+        from linebot.v3.oauth import ApiClient as OAuthClient, ChannelAccessToken
+        from linebot.v3.oauth import Configuration as OAuthConfiguration
+
+        configuration = OAuthConfiguration(host=base_url.rstrip("/"))
         configuration.retries = urllib3.Retry(total=0, connect=0, read=0, redirect=0, raise_on_status=False)
-        self._client = ApiClient(configuration)
-        self._api = MessagingApi(self._client)
+        self._client = OAuthClient(configuration)
+        self._api = ChannelAccessToken(self._client)
+        self._channel_id, self._secret = channel_id, channel_secret
         self._timeout = timeout
+        self._monotonic = monotonic
+        self._lock = threading.Lock()
+        self._token: str | None = None
+        self._renew_at = 0.0
+        self.issued = 0
+
+    def current(self, force: bool = False) -> str:
+        with self._lock:
+            if force or self._token is None or self._monotonic() >= self._renew_at:
+                response = self._api.issue_stateless_channel_token_by_client_secret(
+                    self._channel_id, self._secret, _request_timeout=self._timeout)
+                self._token = response.access_token
+                lifetime = float(response.expires_in)
+                self._renew_at = self._monotonic() + max(lifetime - self.RENEW_BEFORE, lifetime / 2)
+                self.issued += 1
+            return self._token
 
     def close(self) -> None:
         self._client.close()
 
+
+class LineApi:
+    def __init__(self, base_url: str, access_token: str, timeout: float = 10.0, *,
+                 pool_size: int = 8, tokens: StatelessTokens | None = None):
+        configuration = Configuration(host=base_url.rstrip("/"), access_token=access_token or "")
+        configuration.retries = urllib3.Retry(total=0, connect=0, read=0, redirect=0, raise_on_status=False)
+        # One kept-alive connection per sending thread.
+        configuration.connection_pool_maxsize = pool_size
+        self._configuration = configuration
+        self._client = ApiClient(configuration)
+        self._api = MessagingApi(self._client)
+        self._timeout = timeout
+        self._tokens = tokens
+
+    def close(self) -> None:
+        self._client.close()
+        if self._tokens is not None:
+            self._tokens.close()
+
+    def _refresh_token(self, force: bool = False) -> LineResponse | None:
+        """Put a valid issued token in place; a LineResponse when LINE would not issue one."""
+        if self._tokens is None:
+            return None
+        try:
+            token = self._tokens.current(force=force)
+        except (OAuthApiException, ApiException) as exc:
+            return LineResponse(NO_TOKEN, f"channel access token not issued ({exc.status})")
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            return LineResponse(NO_TOKEN, f"{type(exc).__name__}: no answer from LINE's token endpoint")
+        # The SDK reads the token both from its configuration and from a default header set
+        # when the client was made: keep both current.
+        self._configuration.access_token = token
+        self._client.default_headers["Authorization"] = "Bearer " + token
+        return None
+
     def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> LineResponse:
+        refused = self._refresh_token()
+        if refused is not None:
+            return refused
+        response = self._call_once(fn, *args, **kwargs)
+        if response.status == 401 and self._tokens is not None:
+            # Refused before anything was done: a token revoked or expired early. Renew, once.
+            refused = self._refresh_token(force=True)
+            if refused is not None:
+                return refused
+            response = self._call_once(fn, *args, **kwargs)
+        return response
+
+    def _call_once(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> LineResponse:
         try:
             result = fn(*args, _request_timeout=self._timeout, **kwargs)
         except ApiException as exc:
@@ -67,6 +154,20 @@ class LineApi:
             return LineResponse(0, f"{type(exc).__name__}: no answer from LINE")
         data = result.data.to_dict() if hasattr(result.data, "to_dict") else result.data
         return LineResponse(result.status_code, json.dumps(data or {}), dict(result.headers or {}))
+
+    def quota(self) -> tuple[int | None, int] | None:
+        """(this month's limit or None when unlimited, messages used so far), or None when
+        LINE did not answer both (GET /v2/bot/message/quota and …/quota/consumption)."""
+        limit = self._call(self._api.get_message_quota_with_http_info)
+        used = self._call(self._api.get_message_quota_consumption_with_http_info)
+        if not (limit.ok and used.ok):
+            return None
+        try:
+            limit_body, used_body = json.loads(limit.body), json.loads(used.body)
+            value = int(limit_body["value"]) if limit_body.get("type") == "limited" else None
+            return value, int(used_body.get("totalUsage") or used_body.get("total_usage") or 0)
+        except (ValueError, KeyError, TypeError):
+            return None
 
     def reply(self, reply_token: str, messages: list[dict[str, Any]]) -> LineResponse:
         try:

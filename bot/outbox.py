@@ -10,7 +10,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any, Sequence
 
-from sqlalchemy import Index, Integer, String, Text
+from sqlalchemy import BigInteger, Index, Integer, String, Text, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -51,13 +51,27 @@ class OutboxMessage(Base):
     last_status: Mapped[int | None] = mapped_column(Integer)
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_via: Mapped[str | None] = mapped_column(String(16))
+    # Reply attempts that may have reached LINE (counted at claim; taken back when LINE answers
+    # that nothing was delivered). With one behind it, "Invalid reply token" inside the token's
+    # lifetime means our earlier attempt used the token: the reply was delivered.
+    reply_tries: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     line_request_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
 
     __table_args__ = (
-        Index("ix_outbox_messages_status_available", "status", "available_at"),
-        Index("ix_outbox_messages_order", "order_key", "id"),
+        # No index on status itself (see bot/inbox.py): failed rows, listed by hand, get their own.
+        Index("ix_outbox_messages_failed", "id",
+              postgresql_where=text("status = 'failed'"), sqlite_where=text("status = 'failed'")),
+        # The claim reads only this partial index (see bot/dispatcher.py): the unfinished
+        # messages of each user, in order; literal statuses so SQLite matches it too.
+        # Rows in flight, by lease: a dead dispatcher's rows are found at once (no more of them
+        # than messages in flight), before their reply tokens go stale in a backlog.
+        Index("ix_outbox_messages_leases", "lease_until",
+              postgresql_where=text("status = 'sending'"), sqlite_where=text("status = 'sending'")),
+        Index("ix_outbox_messages_active", "order_key", "id",
+              postgresql_where=text("status IN ('pending', 'sending')"),
+              sqlite_where=text("status IN ('pending', 'sending')")),
     )
 
     @property
@@ -67,6 +81,26 @@ class OutboxMessage(Base):
     @property
     def recipient_list(self) -> list[str]:
         return json.loads(self.recipients or "[]")
+
+
+class ChannelState(Base):
+    """What every process must know about the LINE channel: one row, key 'channel'.
+
+    A 429 throttles the whole channel and the monthly limit stops every push, so the pause and
+    the quota live here, not in one process's memory."""
+
+    __tablename__ = "line_channel_state"
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # No call to LINE before this (a 429's Retry-After, or our backoff after one).
+    paused_until: Mapped[datetime | None]
+    # No push or multicast before this (the monthly limit was reached); replies still go.
+    pushes_paused_until: Mapped[datetime | None]
+    # LINE's answer to GET /v2/bot/message/quota (None: no limit) and …/quota/consumption.
+    quota_limit: Mapped[int | None] = mapped_column(BigInteger)
+    quota_used: Mapped[int | None] = mapped_column(BigInteger)
+    quota_checked_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime | None]
 
 
 def _insert(session: Session, row: dict[str, Any]) -> bool:

@@ -20,6 +20,15 @@ from domain.logs import error_summary
 
 log = structlog.get_logger(__name__)
 
+def name_os_thread(name: str) -> None:
+    """Name the OS thread (Linux; best effort) so per-thread CPU shows in /proc (bench/soak.py)."""
+    try:
+        with open(f"/proc/self/task/{threading.get_native_id()}/comm", "w") as comm:
+            comm.write(name[:15])
+    except OSError:
+        pass
+
+
 Handler = Callable[[Session, dict[str, Any], Any], str]
 ParkedHook = Callable[[Session, inbox.InboundEvent], None]
 
@@ -67,12 +76,14 @@ class EventWorker:
         self._handler = handler
         self._max_attempts = max_attempts
         self._on_parked = on_parked
+        # This worker's place in the round over sources with pending events.
+        self._cursor = inbox.SourceCursor()
 
     def run_once(self) -> bool:
         """Handle the next due event; False when there is none."""
         now = self._clock.now()
         with transaction(self._sessions) as session:
-            event = inbox.claim_next(session, now)
+            event = inbox.claim_next(session, now, self._cursor)
             if event is None:
                 return False
             try:
@@ -118,6 +129,7 @@ class EventWorker:
         return handled
 
     def run_forever(self, stop: threading.Event, idle: float = 0.2) -> None:
+        name_os_thread("event-worker")
         while not stop.is_set():
             try:
                 busy = self.run_once()

@@ -83,6 +83,8 @@ INVENTORY: dict[str, dict[str, str]] = {
     # Messages relayed between a coordinator and a resident through the official account.
     "case_messages": {"resident_id": PERSON_LINK, "coordinator_id": PERSON_LINK, "body": WORDS,
                       "direction": NOT_PERSONAL},
+    # The channel's shared throttle and quota state (one row): nothing about a person.
+    "line_channel_state": {"key": NOT_PERSONAL},
     "console_sessions": {"person_id": PERSON_LINK, "token_hash": NOT_PERSONAL, "ended_reason": NOT_PERSONAL},
     "proposals": {"raised_by_id": PERSON_LINK, "text": NOTE, "category": NOT_PERSONAL, "status": NOT_PERSONAL},
     "conversations": {"line_user_id": IDENTIFIER, "state": NOT_PERSONAL, "data": WORDS},

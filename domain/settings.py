@@ -55,6 +55,8 @@ ENV_NAMES = {
     "console_idle_minutes": "SASAEAI_CONSOLE_IDLE_MINUTES",
     "secret_key": "SASAEAI_SECRET_KEY",
     "area_radius_km": "SASAEAI_AREA_RADIUS_KM",
+    "line_channel_id": "LINE_CHANNEL_ID",
+    "outbox_concurrency": "SASAEAI_OUTBOX_CONCURRENCY",
     "emergency_number": "SASAEAI_EMERGENCY_NUMBER",
     "police_number": "SASAEAI_POLICE_NUMBER",
     "emergency_advice_number": "SASAEAI_EMERGENCY_ADVICE_NUMBER",
@@ -93,6 +95,11 @@ class Config(BaseSettings):
     channel_secret: SecretStr = _field("line_channel_secret", SecretStr(""))
     channel_access_token: SecretStr = _field("line_channel_access_token", SecretStr(""))
     line_api_base_url: str = _field("line_api_base_url", LINE_API_DEFAULT)
+    # With a channel id, access tokens are issued (stateless, 15 min) from the id and secret
+    # through LINE's OAuth endpoint and renewed; LINE_CHANNEL_ACCESS_TOKEN is then not needed.
+    line_channel_id: str = _field("line_channel_id", "", max_length=20)
+    # Messages sent to LINE side by side by each dispatcher (one per user at a time).
+    outbox_concurrency: int = _field("outbox_concurrency", 8, ge=1, le=64)
     database_url: str = _field("database_url", default_factory=_default_database_url)
     # Largest webhook body accepted; LINE batches events, but a megabyte is far beyond any batch.
     max_webhook_bytes: int = _field("max_webhook_bytes", 1_000_000, ge=1_000, le=100_000_000)

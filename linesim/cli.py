@@ -17,6 +17,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="default: $LINE_CHANNEL_SECRET")
     parser.add_argument("--access-token", default=os.environ.get("LINE_CHANNEL_ACCESS_TOKEN"),
                         help="default: $LINE_CHANNEL_ACCESS_TOKEN")
+    parser.add_argument("--channel-id", default=os.environ.get("LINE_CHANNEL_ID"),
+                        help="the channel id /oauth2/v3/token expects (default: $LINE_CHANNEL_ID, "
+                             "else one derived from the secret)")
     parser.add_argument("--reply-token-ttl", type=float, default=60.0)
     return parser
 
@@ -27,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
         build_parser().error("a channel secret and an access token are needed "
                              "(LINE_CHANNEL_SECRET / LINE_CHANNEL_ACCESS_TOKEN or the flags)")
     app = create_app(args.channel_secret, args.access_token, args.webhook_url,
-                     reply_token_ttl=args.reply_token_ttl)
+                     reply_token_ttl=args.reply_token_ttl, channel_id=args.channel_id)
     from werkzeug.serving import make_server
 
     server = make_server(args.host, args.port, app, threaded=True)

@@ -154,6 +154,13 @@ class SimulatorClient:
     def set_webhook_url(self, url: str | None) -> dict[str, Any]:
         return self._call("PUT", "/_sim/config", {"webhookUrl": url})
 
+    def set_monthly_limit(self, limit: int | None) -> dict[str, Any]:
+        """Push/multicast beyond `limit` messages this month get 429 (None: no limit)."""
+        return self._call("PUT", "/_sim/config", {"monthlyLimit": limit})
+
+    def config(self) -> dict[str, Any]:
+        return self._call("GET", "/_sim/config")
+
     def set_fault(self, kind: str, endpoint: str = "any", *, status: int | None = None,
                   times: int | None = None, retry_after: float | None = None,
                   ms: float | None = None) -> dict[str, Any]:

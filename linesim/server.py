@@ -7,6 +7,7 @@ has already met the platform's rules. See linesim/README.md for the control API.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import re
 import secrets
@@ -34,9 +35,9 @@ PIXEL_PNG = bytes.fromhex(
     "0000000d49444154789c6368686800000304010181d5a2d80000000049454e44ae426082")
 
 
-def create_app(channel_secret: str, access_token: str, webhook_url: str | None = None, *,
+def create_app(channel_secret: str, access_token: str | None, webhook_url: str | None = None, *,
                reply_token_ttl: float = 60.0, clock: Clock | None = None,
-               bot_display_name: str = "sasaeai (simulator)",
+               bot_display_name: str = "sasaeai (simulator)", channel_id: str | None = None,
                login_channel_id: str = "1000000001", login_channel_secret: str | None = None) -> Flask:
     """Build a simulator with its own in-memory state.
 
@@ -54,6 +55,9 @@ def create_app(channel_secret: str, access_token: str, webhook_url: str | None =
                      channel_secret=channel_secret)
     app.extensions["linesim"] = state
     ttl = float(reply_token_ttl)
+    # The channel id the OAuth endpoint expects with the secret (stable for a given secret).
+    channel_id = channel_id or str(int(hashlib.sha256(channel_secret.encode()).hexdigest()[:12], 16) % 10**10)
+    state.channel_id = channel_id
 
     def line_error(status: int, message: str, details: list | None = None,
                    headers: dict | None = None, **extra: Any) -> Response:
@@ -96,7 +100,8 @@ def create_app(channel_secret: str, access_token: str, webhook_url: str | None =
         auth = request.headers.get("Authorization", "")
         if not auth:
             return line_error(401, AUTH_MISSING)
-        if auth != f"Bearer {access_token}":
+        given = auth[len("Bearer "):] if auth.startswith("Bearer ") else None
+        if given is None or not ((access_token and given == access_token) or state.token_valid(given)):
             return line_error(401, AUTH_FAILED)
         for fault in state.take_faults(endpoint, ("latency",), first_only=False):
             time.sleep(fault.ms / 1000.0)
@@ -159,6 +164,9 @@ def create_app(channel_secret: str, access_token: str, webhook_url: str | None =
                                       headers={"x-line-accepted-request-id": accepted.requestId},
                                       **extra)
             result = send()
+            if isinstance(result, Response):  # refused (monthly limit): the key stays unused
+                entry["fault"] = "monthly_limit"
+                return result
             if key is not None:
                 state.retry_keys[key] = AcceptedKey(entry["requestId"], state.now(),
                                                     result.get("sentMessages"))
@@ -174,6 +182,7 @@ def create_app(channel_secret: str, access_token: str, webhook_url: str | None =
     def reply():
         def handle(body: dict, entry: dict) -> Response:
             with state.lock:
+                entry["replyToken"] = body["replyToken"]
                 token = state.use_reply_token(body["replyToken"], ttl)
                 if token is None:
                     return line_error(400, "Invalid reply token")
@@ -189,7 +198,10 @@ def create_app(channel_secret: str, access_token: str, webhook_url: str | None =
     @app.post("/v2/bot/message/push")
     def push():
         def handle(body: dict, entry: dict) -> Response:
-            def send() -> dict[str, Any]:
+            def send() -> dict[str, Any] | Response:
+                if state.over_quota(1):
+                    return line_error(429, "You have reached your monthly limit.")
+                state.count_usage(1)
                 entry["recipients"] = 1
                 entry["userId"] = body["to"]
                 sent = state.sent_messages(body["messages"])
@@ -202,8 +214,11 @@ def create_app(channel_secret: str, access_token: str, webhook_url: str | None =
     @app.post("/v2/bot/message/multicast")
     def multicast():
         def handle(body: dict, entry: dict) -> Response:
-            def send() -> dict[str, Any]:
+            def send() -> dict[str, Any] | Response:
                 recipients = list(dict.fromkeys(body["to"]))  # LINE sends once per distinct id
+                if state.over_quota(len(recipients)):
+                    return line_error(429, "You have reached your monthly limit.")
+                state.count_usage(len(recipients))
                 entry["recipients"] = len(recipients)
                 for uid in recipients:
                     state.deliver(uid, "multicast", body["messages"], entry["requestId"],
@@ -211,6 +226,53 @@ def create_app(channel_secret: str, access_token: str, webhook_url: str | None =
                 return {}
             return accept_with_retry_key("multicast", entry, send)
         return messaging_endpoint("multicast", handle)
+
+    @app.get("/v2/bot/message/quota")
+    def message_quota():
+        def handle(_body: dict, _entry: dict) -> Response:
+            with state.lock:
+                if state.monthly_limit is None:
+                    return jsonify({"type": "none"})
+                return jsonify({"type": "limited", "value": state.monthly_limit})
+        return messaging_endpoint("quota", handle)
+
+    @app.get("/v2/bot/message/quota/consumption")
+    def message_quota_consumption():
+        def handle(_body: dict, _entry: dict) -> Response:
+            return jsonify({"totalUsage": state.usage_this_month()})
+        return messaging_endpoint("quota", handle)
+
+    # ------------------------------------------------------------------ channel access tokens
+    @app.post("/oauth2/v3/token")
+    def issue_stateless_token():
+        """Stateless channel access token from the channel id and secret (form-encoded)."""
+        entry: dict[str, Any] = {"seq": state.next_seq(), "at": state.now_iso(), "method": "POST",
+                                 "path": request.path, "endpoint": "oauth", "requestId": str(uuid.uuid4())}
+
+        def answer() -> Response:
+            for fault in state.take_faults("oauth", ("status",), first_only=True):
+                entry["fault"] = fault.kind
+                return line_error(fault.status, _status_message(fault.status))
+            form = request.form
+            if form.get("grant_type") != "client_credentials":
+                return oauth_error("unsupported_grant_type", "grant_type must be client_credentials")
+            if form.get("client_assertion"):
+                return oauth_error("invalid_request", "JWT assertions are not simulated; use the channel secret")
+            if form.get("client_id") != channel_id or form.get("client_secret") != channel_secret:
+                return oauth_error("invalid_client", "invalid client_id or client_secret")
+            token, lifetime = state.issue_stateless_token()
+            return jsonify({"token_type": "Bearer", "access_token": token, "expires_in": lifetime})
+
+        response = answer()
+        entry["status"] = response.status_code
+        with state.lock:
+            state.requests.append(entry)
+        return response
+
+    def oauth_error(error: str, description: str) -> Response:
+        response = jsonify({"error": error, "error_description": description})
+        response.status_code = 400
+        return response
 
     @app.get("/v2/bot/profile/<user_id>")
     def profile(user_id: str):
@@ -425,6 +487,8 @@ def create_app(channel_secret: str, access_token: str, webhook_url: str | None =
     def get_config():
         return jsonify({"webhookUrl": state.webhook_url, "botUserId": state.bot_user_id,
                         "botDisplayName": bot_display_name, "replyTokenTtl": ttl,
+                        "channelId": channel_id, "monthlyLimit": state.monthly_limit,
+                        "totalUsage": state.usage_this_month(),
                         "clockControllable": hasattr(state.clock, "advance"),
                         "now": state.now_iso()})
 
@@ -436,6 +500,11 @@ def create_app(channel_secret: str, access_token: str, webhook_url: str | None =
             if url is not None and not (isinstance(url, str) and re.match(r"^https?://", url)):
                 return bad("webhookUrl must be an http(s) URL or null")
             state.webhook_url = url
+        if "monthlyLimit" in body:
+            limit = body["monthlyLimit"]
+            if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0):
+                return bad("monthlyLimit must be a non-negative integer or null")
+            state.monthly_limit = limit
         return get_config()
 
     @app.post("/_sim/users")

@@ -16,7 +16,8 @@ from typing import Any, Protocol
 
 RETRY_KEY_TTL_SECONDS = 24 * 3600  # LINE keeps accepted retry keys for 24 h (unconfirmed)
 FAULT_KINDS = ("status", "monthly_quota", "latency", "drop_after_accept")
-FAULT_ENDPOINTS = ("reply", "push", "multicast", "profile", "info", "richmenu", "any")
+FAULT_ENDPOINTS = ("reply", "push", "multicast", "profile", "info", "richmenu", "quota", "oauth", "any")
+STATELESS_TOKEN_SECONDS = 900  # LINE: a stateless channel access token lasts 15 minutes
 # Replies are free; only quota-consuming endpoints can hit the monthly limit.
 QUOTA_ENDPOINTS = ("push", "multicast")
 QUOTABLE_TYPES = ("text", "textV2", "sticker", "image", "video")
@@ -117,6 +118,11 @@ class SimState:
             self.richmenu_images: dict[str, tuple[str, bytes]] = {}  # id -> (content type, bytes)
             self.default_richmenu: str | None = None
             self.user_richmenus: dict[str, str] = {}  # userId -> richMenuId
+            # Monthly message limit (None: none set) and messages counted per month (JST).
+            self.monthly_limit: int | None = None
+            self.usage: dict[str, int] = {}
+            # Stateless channel access tokens issued through /oauth2/v3/token -> expiry.
+            self.issued_tokens: dict[str, float] = {}
             self._seq = itertools.count(1)
             self._fault_ids = itertools.count(1)
             self._message_ids = itertools.count(600_000_000_000_000_001)
@@ -173,6 +179,36 @@ class SimState:
                 sent["quoteToken"] = secrets.token_urlsafe(48)
             out.append(sent)
         return out
+
+    # --- monthly quota ---------------------------------------------------------------
+    def month(self) -> str:
+        from datetime import timedelta
+        return (self.clock.now().astimezone(timezone.utc) + timedelta(hours=9)).strftime("%Y-%m")
+
+    def usage_this_month(self) -> int:
+        with self.lock:
+            return self.usage.get(self.month(), 0)
+
+    def over_quota(self, recipients: int) -> bool:
+        with self.lock:
+            return self.monthly_limit is not None and self.usage_this_month() + recipients > self.monthly_limit
+
+    def count_usage(self, recipients: int) -> None:
+        with self.lock:
+            key = self.month()
+            self.usage[key] = self.usage.get(key, 0) + recipients
+
+    # --- channel access tokens ------------------------------------------------------
+    def issue_stateless_token(self) -> tuple[str, int]:
+        with self.lock:
+            token = "sim-stateless-" + secrets.token_urlsafe(32)
+            self.issued_tokens[token] = self.now() + STATELESS_TOKEN_SECONDS
+            return token, STATELESS_TOKEN_SECONDS
+
+    def token_valid(self, token: str) -> bool:
+        with self.lock:
+            expires = self.issued_tokens.get(token)
+            return expires is not None and self.now() < expires
 
     # --- reply tokens -------------------------------------------------------------
     def issue_reply_token(self, user_id: str, webhook_event_id: str) -> str:

@@ -15,7 +15,8 @@ from domain.meetings.recurrence import LAST, Rule, RuleError, occurrences, parse
 from domain.understanding.normalize import normalize
 from domain.understanding.when import extract_when
 
-FAST = settings(max_examples=60, deadline=None, database=None,
+# Derandomized: the suite stays deterministic; bench or a local run with more examples explores.
+FAST = settings(max_examples=60, deadline=None, database=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow])
 
 json_scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text()
@@ -179,4 +180,5 @@ def test_the_time_parser_never_fails_and_says_only_real_times(text, today):
     assert when.hour is None or 0 <= when.hour <= 23
     if when.date is not None:
         assert today - timedelta(days=1) <= when.date <= today + timedelta(days=400)
-        assert when.weekday is None or when.date.weekday() == when.weekday
+        # a single day is that weekday; a recurring one (「明日から毎週月曜」) keeps its start date
+        assert when.weekday is None or when.recurring is not None or when.date.weekday() == when.weekday
