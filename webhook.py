@@ -5,6 +5,7 @@ The route verifies the signature, stores the events and answers 200; workers do 
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 from dataclasses import dataclass, field
 
 import structlog
@@ -18,10 +19,13 @@ from bot import inbox
 from bot.dispatcher import Dispatcher
 from bot.handlers import BotSettings, make_handler, make_parked_hook
 from bot.line_api import LineApi
+from bot.notifier import OutboxNotifier
 from bot.worker import EventWorker
 from domain.clock import Clock, SystemClock
 from domain.settings import Config
 from domain.db import make_engine, make_session_factory
+from scheduler.deps import DigestPolicy, JobDeps
+from scheduler.runner import Runner
 
 log = structlog.get_logger(__name__)
 
@@ -87,6 +91,18 @@ class Services:
     def dispatcher(self) -> Dispatcher:
         return Dispatcher(self.sessions, self.line_api, self.clock,
                           max_attempts=self.config.outbox_max_attempts)
+
+    @property
+    def notifier(self) -> OutboxNotifier:
+        """How the domain's news reaches people (the scheduler and the console use it too)."""
+        return OutboxNotifier(self.config.console_url or None)
+
+    def job_deps(self, digest: DigestPolicy = DigestPolicy()) -> JobDeps:
+        return JobDeps(notifier=self.notifier, policy=self.config.deadline_policy(),
+                       retention=timedelta(days=self.config.retention_days), digest=digest)
+
+    def scheduler_runner(self, digest: DigestPolicy = DigestPolicy()) -> Runner:
+        return Runner(self.sessions, self.clock, self.job_deps(digest))
 
     def start_background(self, stop: threading.Event) -> list[threading.Thread]:
         """Run the event worker and the outbox dispatcher as threads (demo, single process)."""

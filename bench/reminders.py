@@ -6,7 +6,7 @@
 
 For each design, a fresh database gets 200 council meetings of 50 members each (10,000 distinct
 members, all known to the LINE simulator), all on one day, so that every 7-days-before reminder is
-due at the same scheduler tick. Timed: from the tick (runner.tick → send_due_reminders, in
+due at the same scheduler tick. Timed: from the tick (Runner.tick → send_due_reminders, in
 batches) through the outbox dispatcher (Services.dispatcher().run_once() until nothing is left)
 until the simulator (linesim, on loopback) has accepted every reminder. Printed: wall time, LINE
 requests, members reached.
@@ -110,7 +110,6 @@ class Simulator:
 
 
 def run_scheduler_design(url: str, sim: Simulator, digest) -> tuple[float, int, int]:
-    from scheduler import runner
     from webhook import Services
 
     clock = FixedClock(TICK_AT)
@@ -120,7 +119,7 @@ def run_scheduler_design(url: str, sim: Simulator, digest) -> tuple[float, int, 
     dispatcher = services.dispatcher()
     before = len(sim.requests("multicast")) + len(sim.requests("push"))
     started = time.perf_counter()
-    report = runner.tick(runner.Runtime(services.sessions, clock, digest))
+    report = services.scheduler_runner(digest).tick()
     while dispatcher.run_once():
         pass
     elapsed = time.perf_counter() - started

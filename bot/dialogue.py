@@ -519,7 +519,7 @@ def accept(turn: Turn, match: Match) -> str:
         return IDLE
     turn.say(text(VOLUNTEER["accepted_wait_approval"]))
     resident = turn.session.get(Person, need.person_id) if need.person_id else None
-    if resident is not None and resident.line_user_id and resident.active:
+    if resident is not None and resident.reachable:
         turn.ctx.push(resident.line_user_id, text(RESIDENT["volunteer_found_pending"]))
     escalation_bot.ask_approval(turn.ctx, turn.session, result.match, need)
     return IDLE

@@ -34,11 +34,11 @@ IDLE = "idle"
 
 
 def _policy(ctx: Any) -> esc_rules.DeadlinePolicy:
-    return getattr(ctx, "deadline_policy", None) or esc_rules.DeadlinePolicy()
+    return ctx.deadline_policy
 
 
 def _console(ctx: Any) -> str | None:
-    return getattr(ctx, "console_url", None)
+    return ctx.console_url
 
 
 def root_area_id(session: Session) -> int | None:
@@ -60,7 +60,7 @@ def notify_coordinators(ctx: Any, session: Session, escalation: esc_rules.Escala
     """The case notice to each coordinator, with the contact for those whose scope covers it."""
     told = 0
     for person in people if people is not None else esc_rules.recipients(session, escalation):
-        if notify.reachable(person):
+        if person is not None and person.reachable:
             ctx.push(person.line_user_id, notices.case_notice(session, escalation, ctx.now, _console(ctx), header,
                                                               viewer=person))
             told += 1
@@ -89,7 +89,7 @@ def escalate_quietly(turn: Any, need: Need, reason: str) -> None:
     """Escalate while answering someone else (a volunteer): the resident is told by push."""
     escalation = escalate_need(turn.ctx, turn.session, need, reason)
     resident = turn.session.get(Person, need.person_id) if need.person_id else None
-    if notify.reachable(resident):
+    if (resident is not None and resident.reachable):
         turn.ctx.push(resident.line_user_id, text(notices.resident_escalated(turn.session, escalation)))
 
 
@@ -127,7 +127,7 @@ def ask_approval(ctx: Any, session: Session, match: Match, need: Need) -> None:
     from domain.people import coordinators_for_area
 
     for person in coordinators_for_area(session, area.id if area else need.area_id):
-        if notify.reachable(person):
+        if (person is not None and person.reachable):
             ctx.push(person.line_user_id, card)
 
 
@@ -267,11 +267,11 @@ def connect_resource(turn: Any, case: esc_rules.Escalation, resource_id: int | N
     if not chosen:
         _refuse(turn, f"resource {resource_id} for escalation {case.id}")
         return IDLE
-    if notify.reachable(resident):
+    if (resident is not None and resident.reachable):
         turn.ctx.push(resident.line_user_id, text(RESIDENT["coordinator_suggests"]),
                       cards.suggestions_message(chosen, []))
     esc_rules.audit(turn.session, turn.now, "sent_resource", case, turn.person, str(resource_id))
-    turn.say(text(COORDINATOR["resource_sent"] if notify.reachable(resident) else COORDINATOR["resident_unreachable"]))
+    turn.say(text(COORDINATOR["resource_sent"] if (resident is not None and resident.reachable) else COORDINATOR["resident_unreachable"]))
     return IDLE
 
 
@@ -282,7 +282,7 @@ def _tell_other_coordinators(turn: Any, case: esc_rules.Escalation) -> None:
         owner=turn.person.display_name or "担当者", category=category_label(need.category) if need else "—",
         area=notify.area_name(turn.session, case.area_id)))
     for person in esc_rules.recipients(turn.session, case):
-        if person.id != turn.person.id and notify.reachable(person):
+        if person.id != turn.person.id and (person is not None and person.reachable):
             turn.ctx.push(person.line_user_id, message)
 
 

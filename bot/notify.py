@@ -17,7 +17,7 @@ from bot.messages.volunteer import VOLUNTEER
 
 
 def reachable(person: Person | None) -> bool:
-    return person is not None and bool(person.line_user_id) and person.active
+    return person is not None and person.reachable
 
 
 def send_request_cards(ctx: Any, session: Session, need: Need, matches: list[Match]) -> int:

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
 
-import holidays
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, event, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from domain.jp_calendar import is_business_day, next_business_day
 from domain.clock import TOKYO
 from domain import needs as need_rules
 from domain.areas import ancestors, district_of
@@ -23,7 +22,7 @@ from domain.base import Base
 from domain.models import (
     CITY, COORDINATOR, DISTRICT, NORMAL, URGENT, Area, CoordinatorArea, Id, Need, Person,
 )
-from domain.people import can_see_area
+from domain.people import can_see_area, city_coordinators, coordinators_for_area
 
 # Why a need escalated (a contract for reports; the Japanese labels live in messages/).
 NO_MATCH = "no_match"
@@ -146,25 +145,6 @@ class DeadlinePolicy:
     business_end: time = time(17, 15)
 
 
-@lru_cache(maxsize=8)
-def _japan_holidays(year: int) -> holidays.HolidayBase:
-    return holidays.country_holidays("JP", years=year)
-
-
-def is_business_day(day: date) -> bool:
-    """Weekdays that are not Japanese public holidays nor 年末年始 (12/29–1/3)."""
-    if day.weekday() >= 5 or day in _japan_holidays(day.year):
-        return False
-    return not ((day.month == 12 and day.day >= 29) or (day.month == 1 and day.day <= 3))
-
-
-def next_business_day(day: date) -> date:
-    day += timedelta(days=1)
-    while not is_business_day(day):
-        day += timedelta(days=1)
-    return day
-
-
 def add_business_days(moment: datetime, days: int, policy: DeadlinePolicy) -> datetime:
     """`days` business days later, counted in business hours (Tokyo): a Friday-evening case is
     due at the end of Monday (or of the next business day after a holiday)."""
@@ -197,23 +177,11 @@ def routing_area(session: Session, need: Need) -> Area:
     return next((a for a in ancestors(session, area) if a.layer == CITY), area)
 
 
-def coordinators_of(session: Session, area_id: int) -> list[Person]:
-    return list(session.scalars(
-        select(Person).join(CoordinatorArea, CoordinatorArea.person_id == Person.id)
-        .where(CoordinatorArea.area_id == area_id, Person.active.is_(True)).order_by(Person.id)))
-
-
-def city_coordinators(session: Session, area: Area) -> list[Person]:
-    city = area if area.layer == CITY else next((a for a in ancestors(session, area) if a.layer == CITY), None)
-    return coordinators_of(session, city.id) if city is not None else []
-
-
 def recipients(session: Session, escalation: Escalation) -> list[Person]:
     """Every coordinator to tell: the district's (else the city's); urgent ones the city's too."""
     area = session.get(Area, escalation.area_id)
-    district_people = coordinators_of(session, area.id) if area.layer == DISTRICT else []
-    chosen = list(district_people)
-    if not district_people or escalation.urgency == URGENT:
+    chosen = coordinators_for_area(session, area.id)
+    if escalation.urgency == URGENT:
         chosen += [p for p in city_coordinators(session, area) if p not in chosen]
     return chosen
 

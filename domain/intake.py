@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from domain.jp_calendar import weekday_name
 from domain.clock import TOKYO
 from domain.schedule import PART_BY_CODE, PARTS, Wanted, weekday_mask
 
@@ -83,13 +84,13 @@ def describe_wanted(wanted: Wanted) -> str:
     start, end = wanted.start.astimezone(TOKYO), wanted.end.astimezone(TOKYO)
     for _code, label, begin, finish in PARTS.values():
         if start.date() == end.date() and start.time() == begin and end.time() == finish:
-            return f"{start.month}月{start.day}日({'月火水木金土日'[start.weekday()]}) {label}"
+            return f"{start.month}月{start.day}日({weekday_name(start)}) {label}"
     if start.time() == time(0) and end.time() == time(0):
         last = (end - timedelta(days=1)).date()
-        first_text = f"{start.month}月{start.day}日({'月火水木金土日'[start.weekday()]})"
+        first_text = f"{start.month}月{start.day}日({weekday_name(start)})"
         if last == start.date():
             return first_text
-        return f"{first_text}〜{last.month}月{last.day}日({'月火水木金土日'[last.weekday()]})"
+        return f"{first_text}〜{last.month}月{last.day}日({weekday_name(last)})"
     return wanted.describe()
 
 

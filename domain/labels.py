@@ -10,8 +10,8 @@ from domain import areas as area_rules
 from domain import needs as need_rules
 from domain.intake import describe_wanted
 from domain.models import Area, Need
+from domain.jp_calendar import WEEKDAYS
 
-WEEKDAYS = "月火水木金土日"
 
 
 def area_label(session: Session, area_id: int | None) -> str:

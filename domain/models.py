@@ -107,6 +107,11 @@ class Person(Base):
     )
 
     @property
+    def reachable(self) -> bool:
+        """Whether a LINE message can reach this person: the one rule, used everywhere."""
+        return bool(self.line_user_id) and self.active and self.unfollowed_at is None
+
+    @property
     def roles(self) -> set[str]:
         return {row.role for row in self.role_rows}
 

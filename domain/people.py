@@ -7,6 +7,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from domain.areas import ancestors
 from domain.models import (
     CITY, CONSENT_GIVEN, CONSENT_PENDING, CONSENT_REFUSED, CONSENT_WITHDRAWN, COORDINATOR, DISTRICT,
     ROLES, Area, CoordinatorArea, Need, Person, PersonRole,
@@ -136,24 +137,27 @@ def assign_coordinator(session: Session, person: Person, area: Area, now: dateti
         session.flush()
 
 
-def coordinators_for_area(session: Session, area_id: int) -> list[Person]:
-    """The district's coordinators; a district without one falls back to the city's."""
-    from domain.areas import ancestors
+def coordinators_of(session: Session, area_id: int) -> list[Person]:
+    """The coordinators assigned to exactly this area."""
+    return list(session.scalars(
+        select(Person).join(CoordinatorArea, CoordinatorArea.person_id == Person.id)
+        .where(CoordinatorArea.area_id == area_id, Person.active.is_(True)).order_by(Person.id)))
 
+
+def city_coordinators(session: Session, area: Area) -> list[Person]:
+    city = next((a for a in ancestors(session, area) if a.layer == CITY), None)
+    return coordinators_of(session, city.id) if city is not None else []
+
+
+def coordinators_for_area(session: Session, area_id: int) -> list[Person]:
+    """Who looks after an area: its district's coordinators; a district without one (or an area
+    outside any district) falls back to the city's. The one routing rule."""
     area = session.get(Area, area_id)
     if area is None:
         return []
-    for level in (DISTRICT, CITY):
-        target = next((a for a in ancestors(session, area) if a.layer == level), None)
-        if target is None:
-            continue
-        people = list(session.scalars(
-            select(Person).join(CoordinatorArea, CoordinatorArea.person_id == Person.id)
-            .where(CoordinatorArea.area_id == target.id, Person.active.is_(True))
-            .order_by(Person.id)))
-        if people:
-            return people
-    return []
+    district = next((a for a in ancestors(session, area) if a.layer == DISTRICT), None)
+    people = coordinators_of(session, district.id) if district is not None else []
+    return people or city_coordinators(session, area)
 
 
 def areas_of_coordinator(session: Session, person: Person) -> list[Area]:

@@ -18,11 +18,11 @@ from datetime import date, datetime, time, timedelta
 from typing import Iterable
 
 from domain.clock import TOKYO
+from domain.jp_calendar import WEEKDAYS as WEEKDAY_JA
 
 WEEKLY, MONTHLY, IRREGULAR, ALWAYS = "weekly", "monthly", "irregular", "always"
 RULE_KINDS = (WEEKLY, MONTHLY, IRREGULAR, ALWAYS)
 
-WEEKDAY_JA = "月火水木金土日"
 ALL_DAYS = 0b1111111
 WEEKDAYS_MON_FRI = 0b0011111
 WEEKEND = 0b1100000

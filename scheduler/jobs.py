@@ -1,9 +1,9 @@
-"""Scheduler jobs: plain functions of (session, now). Tests call them directly.
+"""Meeting jobs: plain functions of (session, now, deps). Tests call them directly.
 
 send_due_reminders is the one that talks: every minute it claims the meeting reminder rows
 that are due (reminders, tallies, minutes reminders, change/cancel notices, holiday warnings),
-decides for each whether it is still useful, and turns it into outbox rows. It never sends to
-LINE itself: the outbox dispatcher does, in multicast batches of at most 500.
+decides for each whether it is still useful, and tells the notifier (deps.notifier), which
+queues the LINE messages; the outbox dispatcher sends them, in multicast batches of at most 500.
 
 Exactly once, twice over:
 1. the row: claimed with SELECT … FOR UPDATE SKIP LOCKED on PostgreSQL (SQLite serialises
@@ -22,38 +22,18 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from bot import outbox
 from domain import meetings as mtg
 from domain.meetings import (
     CANCEL, CHANGE, DROPPED, HOLIDAY, MINUTES, REMIND, SENT, SKIPPED, TALLY, WRITTEN, Meeting,
     MeetingReminder,
 )
 from domain.models import Person
-from bot.messages import council
+from scheduler.deps import NO_DIGEST, DigestPolicy, JobDeps
+
+__all__ = ["NO_DIGEST", "DigestPolicy", "Report", "send_due_reminders", "extend_series"]
 
 # A reminder sent this long after its time counts as late in the report.
 LATE_AFTER = timedelta(minutes=5)
-
-
-@dataclass(frozen=True)
-class DigestPolicy:
-    """When members' reminders of many meetings go out as one identical message.
-
-    A meeting's own card (with its answer buttons) is the better message, so it is the rule.
-    But each meeting's card is a separate multicast request; when many small meetings fall on
-    the same day and their reminders are due in the same tick, the members get instead one
-    digest「〇月〇日に協議体の会議があります」with 確認する, whose reply (free, not counted in the
-    quota) shows each member their own meetings with answer buttons. A meeting with a custom
-    text, a written (書面) meeting and a meeting with `max_members` or more members always get
-    their own card.
-    """
-
-    enabled: bool = True
-    min_meetings: int = 20
-    max_members: int = 100
-
-
-NO_DIGEST = DigestPolicy(enabled=False)
 
 
 @dataclass
@@ -112,8 +92,7 @@ def _supersede(rows: list[MeetingReminder]) -> set[int]:
     return {r.id for r in rows if r.kind in (REMIND, MINUTES) and r.id not in keep}
 
 
-def send_due_reminders(session: Session, now: datetime, *, limit: int = 500,
-                       digest: DigestPolicy = DigestPolicy()) -> Report:
+def send_due_reminders(session: Session, now: datetime, deps: JobDeps, *, limit: int = 500) -> Report:
     """Turn the meeting reminders due by `now` into outbox messages; see the module docstring."""
     report = Report()
     rows = mtg.claim_due_reminders(session, now, limit)
@@ -140,34 +119,42 @@ def send_due_reminders(session: Session, now: datetime, *, limit: int = 500,
     organisers = _organisers(session, [meetings[r.meeting_id] for r in to_send])
 
     remind_rows = [r for r in to_send if r.kind == REMIND]
-    digested = _digest_groups(remind_rows, meetings, recipients, digest)
+    digested = _digest_groups(remind_rows, meetings, recipients, deps.digest)
     in_digest = {r.id for group in digested.values() for r in group}
     for day, group in digested.items():
-        _send_digest(session, day, group, recipients, now, report)
+        _send_digest(session, deps, day, group, recipients, now, report)
 
     for row in to_send:
         if row.id in in_digest:
             continue
         meeting = meetings[row.meeting_id]
         organiser = organisers.get(meeting.organiser_id)
-        if row.kind == REMIND:
+        notifier, key = deps.notifier, dedupe_key(row)
+        if row.kind in (REMIND, CHANGE, CANCEL):
             ids, missing = recipients[meeting.id]
-            _multicast(session, row, ids, missing, council.reminder_messages(meeting, now, row.text), now, report)
-        elif row.kind in (CHANGE, CANCEL):
-            ids, missing = recipients[meeting.id]
-            if organiser is not None and organiser.line_user_id and mtg.reachable(organiser):
+            if row.kind != REMIND and organiser is not None and organiser.reachable:
                 ids = list(dict.fromkeys([*ids, organiser.line_user_id]))
-            messages = (council.change_messages(meeting, row.detail, now) if row.kind == CHANGE
-                        else council.cancel_messages(meeting, meeting.cancel_reason))
-            _multicast(session, row, ids, missing, messages, now, report)
-        else:
-            if row.kind == TALLY:
-                messages = council.tally_messages(mtg.tally(session, meeting))
-            elif row.kind == MINUTES:
-                messages = council.minutes_messages(meeting, row.day_offset)
+            if row.kind == REMIND:
+                queued = notifier.meeting_reminder(session, meeting, ids, now, custom_text=row.text, key=key)
+            elif row.kind == CHANGE:
+                queued = notifier.meeting_changed(session, meeting, ids, now, detail=row.detail, key=key)
             else:
-                messages = council.holiday_messages(meeting, meeting.holiday_name or "祝日")
-            _push_organiser(session, row, organiser, messages, now, report)
+                queued = notifier.meeting_cancelled(session, meeting, ids, now, key=key)
+            report.outbox_rows += queued
+            _mark_sent(row, now, "multicast", len(ids), missing, key, report)
+        else:
+            if organiser is None or not organiser.reachable:
+                _mark_sent(row, now, "push", 0, 1, key, report)
+                continue
+            if row.kind == TALLY:
+                queued = notifier.meeting_tally(session, meeting, mtg.tally(session, meeting), organiser, now, key=key)
+            elif row.kind == MINUTES:
+                queued = notifier.minutes_due(session, meeting, row.day_offset, organiser, now, key=key)
+            else:
+                queued = notifier.meeting_on_holiday(session, meeting, meeting.holiday_name or "祝日", organiser,
+                                                     now, key=key)
+            report.outbox_rows += queued
+            _mark_sent(row, now, "push", 1, 0, key, report)
     for row in to_send:
         if row.status == SENT:
             report.by_kind[row.kind] += 1
@@ -191,26 +178,6 @@ def _mark_sent(row: MeetingReminder, now: datetime, delivery: str, recipients: i
     report.unreachable += unreachable
 
 
-def _multicast(session: Session, row: MeetingReminder, ids: list[str], missing: int,
-               messages: list, now: datetime, report: Report) -> None:
-    key = dedupe_key(row)
-    if ids:
-        report.outbox_rows += outbox.enqueue_multicast(session, user_ids=ids, messages=messages,
-                                                       now=now, dedupe_key=key)
-    _mark_sent(row, now, "multicast", len(ids), missing, key, report)
-
-
-def _push_organiser(session: Session, row: MeetingReminder, organiser: Person | None,
-                    messages: list, now: datetime, report: Report) -> None:
-    key = dedupe_key(row)
-    if organiser is not None and mtg.reachable(organiser):
-        report.outbox_rows += outbox.enqueue_push(session, user_id=organiser.line_user_id,
-                                                  messages=messages, now=now, dedupe_key=key)
-        _mark_sent(row, now, "push", 1, 0, key, report)
-    else:
-        _mark_sent(row, now, "push", 0, 1, key, report)
-
-
 def _digest_groups(rows: list[MeetingReminder], meetings: dict[int, Meeting],
                    recipients: dict[int, tuple[list[str], int]],
                    policy: DigestPolicy) -> dict[date, list[MeetingReminder]]:
@@ -227,7 +194,7 @@ def _digest_groups(rows: list[MeetingReminder], meetings: dict[int, Meeting],
             if len({r.meeting_id for r in group}) >= policy.min_meetings}
 
 
-def _send_digest(session: Session, day: date, group: list[MeetingReminder],
+def _send_digest(session: Session, deps: JobDeps, day: date, group: list[MeetingReminder],
                  recipients: dict[int, tuple[list[str], int]], now: datetime, report: Report) -> None:
     ids: list[str] = []
     for row in group:
@@ -237,15 +204,13 @@ def _send_digest(session: Session, day: date, group: list[MeetingReminder],
     # different digests, each sending its own rows once.
     names = ",".join(f"{r.id}v{r.version}" for r in sorted(group, key=lambda r: r.id))
     key = f"meeting-digest:{day.isoformat()}:{hashlib.sha1(names.encode()).hexdigest()[:20]}"
-    if ids:
-        report.outbox_rows += outbox.enqueue_multicast(
-            session, user_ids=ids, messages=council.digest_messages(day, now), now=now, dedupe_key=key)
+    report.outbox_rows += deps.notifier.meetings_digest(session, day, ids, now, key=key)
     report.digests += 1
     for row in group:
         reached, missing = recipients[row.meeting_id]
         _mark_sent(row, now, "digest", len(reached), missing, key, report)
 
 
-def extend_series(session: Session, now: datetime, horizon_days: int = mtg.SERIES_HORIZON_DAYS) -> int:
+def extend_series(session: Session, now: datetime, deps: JobDeps) -> int:
     """Daily: generate the recurring meetings' occurrences up to the horizon; return how many."""
-    return len(mtg.extend_all_series(session, now, horizon_days))
+    return len(mtg.extend_all_series(session, now, deps.horizon_days))

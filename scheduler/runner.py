@@ -1,25 +1,34 @@
 """The scheduler process: APScheduler 3 with its job store in our own database.
 
-Only `sasaeai scheduler` builds one; web and worker processes never do. The jobs stored in
-`apscheduler_jobs` name module-level functions here (textual references, so the store holds
-no pickled engine); they find the process's database and clock in `_RUNTIME`, set by run().
+Only `sasaeai scheduler` (and `sasaeai demo`, in-process) builds one. A stored job holds only
+its name and the reference `scheduler.runner:stored_job`; the `Runner` this process was given
+(its sessions, clock and `JobDeps`, all from webhook.Services) runs it through the scheduler's
+executor, so there is no module-global state and the store holds no pickled engine.
+
+Jobs that an earlier version stored under other module paths (or names no longer used) are
+removed at start and ours written again, so an upgraded installation never trips over them.
 
 Every effect is idempotent (see jobs.py), so a second scheduler started by mistake, or one
 restarted mid-tick, sends nothing twice.
 """
 from __future__ import annotations
 
+import copy
 import threading
 from dataclasses import dataclass
 from typing import Callable
 
 import structlog
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from domain.clock import TOKYO, Clock, SystemClock
-from domain.db import make_session_factory, transaction
-from scheduler import jobs
+from domain.clock import TOKYO, Clock
+from domain.db import transaction
+from scheduler import escalations, jobs
+from scheduler.deps import JobDeps
 
 log = structlog.get_logger(__name__)
 
@@ -27,132 +36,130 @@ TICK_JOB, SERIES_JOB = "meeting-reminders", "meeting-series"
 BATCH = 500
 
 
-@dataclass
-class Runtime:
-    sessions: sessionmaker[Session]
-    clock: Clock
-    digest: jobs.DigestPolicy = jobs.DigestPolicy()
-    horizon_days: int = 120
-
-
-_RUNTIME: Runtime | None = None
-
-
-def tick(runtime: Runtime | None = None) -> jobs.Report:
-    """Send every due meeting reminder, in transactions of at most BATCH rows."""
-    runtime = runtime or _RUNTIME
-    if runtime is None:
-        raise RuntimeError("the scheduler runtime is not set up (sasaeai scheduler sets it)")
-    total = jobs.Report()
-    while True:
-        with transaction(runtime.sessions) as session:
-            report = jobs.send_due_reminders(session, runtime.clock.now(), limit=BATCH,
-                                             digest=runtime.digest)
-        total.add(report)
-        if report.claimed < BATCH:
-            break
-    if total.claimed:
-        log.info("meetings.reminders", claimed=total.claimed, sent=total.sent, late=total.late,
-                 dropped=total.dropped, skipped=total.skipped, outbox_rows=total.outbox_rows,
-                 digests=total.digests)
-    return total
-
-
-def extend(runtime: Runtime | None = None) -> int:
-    runtime = runtime or _RUNTIME
-    if runtime is None:
-        raise RuntimeError("the scheduler runtime is not set up")
-    with transaction(runtime.sessions) as session:
-        created = jobs.extend_series(session, runtime.clock.now(), runtime.horizon_days)
-    if created:
-        log.info("meetings.series_extended", created=created)
-    return created
-
-
-def _guarded(fn: Callable[[], object], name: str) -> None:
-    try:
-        fn()
-    except Exception:  # keep the scheduler alive; the next run tries again
-        log.exception("scheduler.job_failed", job=name)
-
-
-def tick_job() -> None:
-    _guarded(tick, TICK_JOB)
-
-
-def extend_job() -> None:
-    _guarded(extend, SERIES_JOB)
-
-
-def session_job(ref: str) -> None:
-    """Run a plain job `module:function(session, now)` in one transaction (other jobs' hook)."""
-    from apscheduler.util import ref_to_obj
-
-    def call() -> None:
-        if _RUNTIME is None:
-            raise RuntimeError("the scheduler runtime is not set up")
-        with transaction(_RUNTIME.sessions) as session:
-            ref_to_obj(ref)(session, _RUNTIME.clock.now())
-
-    _guarded(call, ref)
-
-
 @dataclass(frozen=True)
 class JobSpec:
     id: str
-    ref: str  # "module:function" taking (session, now)
     trigger: str  # "interval" | "cron"
     trigger_args: dict
 
 
-# More plain jobs (escalation deadlines, the retention purge …) are added here, one line each:
-#   JobSpec("escalation-deadlines", "scheduler.escalations:run_deadlines", "interval", {"minutes": 1})
-EXTRA_JOBS: list[JobSpec] = [
-    JobSpec("escalations", "scheduler.escalations:every_minute", "interval", {"seconds": 60}),
-    # 08:30 Tokyo; the job itself skips weekends, holidays and coordinators with nothing to say.
-    JobSpec("daily-summary", "scheduler.escalations:send_daily_summaries", "cron",
-            {"hour": 8, "minute": 30, "timezone": "Asia/Tokyo"}),
-    JobSpec("retention-purge", "scheduler.escalations:purge_unfollowed", "cron",
-            {"hour": 3, "minute": 30, "timezone": "Asia/Tokyo"}),
-]
+# Cron times are Asia/Tokyo (the scheduler's zone); the jobs themselves skip what is not due.
+SCHEDULE: tuple[JobSpec, ...] = (
+    JobSpec(SERIES_JOB, "cron", {"hour": 3, "minute": 0}),
+    JobSpec("escalations", "interval", {"seconds": 60}),
+    # 08:30: the job skips weekends, holidays and coordinators with nothing to say.
+    JobSpec("daily-summary", "cron", {"hour": 8, "minute": 30}),
+    JobSpec("retention-purge", "cron", {"hour": 3, "minute": 30}),
+)
 
 
-def build_scheduler(engine: Engine, *, blocking: bool = True, tick_seconds: int = 60,
-                    extra_jobs: list[JobSpec] | None = None):
-    """An APScheduler with the SQLAlchemy job store on `engine` and our jobs (replaced)."""
-    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
-    from apscheduler.schedulers.background import BackgroundScheduler
-    from apscheduler.schedulers.blocking import BlockingScheduler
+class Runner:
+    """Runs each job by name with this process's dependencies, one transaction at a time."""
 
-    cls = BlockingScheduler if blocking else BackgroundScheduler
-    scheduler = cls(
+    def __init__(self, sessions: sessionmaker[Session], clock: Clock, deps: JobDeps):
+        self.sessions, self.clock, self.deps = sessions, clock, deps
+        self._plain: dict[str, Callable] = {
+            "escalations": escalations.every_minute,
+            "daily-summary": escalations.send_daily_summaries,
+            "retention-purge": escalations.purge_unfollowed,
+        }
+
+    def tick(self) -> jobs.Report:
+        """Send every due meeting reminder, in transactions of at most BATCH rows."""
+        total = jobs.Report()
+        while True:
+            with transaction(self.sessions) as session:
+                report = jobs.send_due_reminders(session, self.clock.now(), self.deps, limit=BATCH)
+            total.add(report)
+            if report.claimed < BATCH:
+                break
+        if total.claimed:
+            log.info("meetings.reminders", claimed=total.claimed, sent=total.sent, late=total.late,
+                     dropped=total.dropped, skipped=total.skipped, outbox_rows=total.outbox_rows,
+                     digests=total.digests)
+        return total
+
+    def extend(self) -> int:
+        with transaction(self.sessions) as session:
+            created = jobs.extend_series(session, self.clock.now(), self.deps)
+        if created:
+            log.info("meetings.series_extended", created=created)
+        return created
+
+    def run_plain(self, name: str):
+        with transaction(self.sessions) as session:
+            return self._plain[name](session, self.clock.now(), self.deps)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (TICK_JOB, SERIES_JOB, *self._plain)
+
+    def run(self, name: str):
+        if name == TICK_JOB:
+            return self.tick()
+        if name == SERIES_JOB:
+            return self.extend()
+        return self.run_plain(name)
+
+    def run_guarded(self, name: str) -> None:
+        try:
+            self.run(name)
+        except Exception:  # keep the scheduler alive; the next run tries again
+            log.exception("scheduler.job_failed", job=name)
+
+    def once(self) -> tuple[int, jobs.Report, escalations.Report]:
+        """`sasaeai scheduler --once`: the series, the reminders and the escalation tick."""
+        return self.extend(), self.tick(), self.run_plain("escalations")
+
+
+def stored_job(name: str) -> None:
+    """What the job store names; only a Runner's executor runs the job behind it."""
+    raise RuntimeError(f"scheduler job {name!r} runs only inside `sasaeai scheduler`")
+
+
+class _RunnerExecutor(ThreadPoolExecutor):
+    """Runs a stored job by its name through the Runner instead of the stored reference."""
+
+    def __init__(self, runner: Runner):
+        super().__init__(max_workers=1)
+        self._runner = runner
+
+    def _do_submit_job(self, job, run_times):
+        bound = copy.copy(job)
+        bound._jobstore_alias = job._jobstore_alias
+        bound._modify(func=self._runner.run_guarded, args=list(job.args), kwargs={})
+        super()._do_submit_job(bound, run_times)
+
+
+def build_scheduler(engine: Engine, runner: Runner, *, tick_seconds: int = 60) -> BackgroundScheduler:
+    """An APScheduler with the SQLAlchemy job store on `engine`, started paused with our jobs
+    (and only ours) stored; `resume()` sets it going."""
+    scheduler = BackgroundScheduler(
         jobstores={"default": SQLAlchemyJobStore(engine=engine)},
+        executors={"default": _RunnerExecutor(runner)},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
         timezone=TOKYO,
     )
-    scheduler.add_job(f"{__name__}:tick_job", "interval", seconds=tick_seconds, id=TICK_JOB,
-                      name="meeting reminders", replace_existing=True)
-    scheduler.add_job(f"{__name__}:extend_job", "cron", hour=3, minute=0, id=SERIES_JOB,
-                      name="extend recurring meetings", replace_existing=True)
-    for spec in EXTRA_JOBS if extra_jobs is None else extra_jobs:
-        scheduler.add_job(f"{__name__}:session_job", spec.trigger, args=[spec.ref], id=spec.id,
-                          name=spec.ref, replace_existing=True, **spec.trigger_args)
+    scheduler.start(paused=True)
+    specs = (JobSpec(TICK_JOB, "interval", {"seconds": tick_seconds}), *SCHEDULE)
+    ours = {spec.id for spec in specs}
+    # Reading the store drops jobs it cannot restore (old module paths); then drop strangers.
+    for job in scheduler.get_jobs():
+        if job.id not in ours:
+            job.remove()
+    for spec in specs:
+        scheduler.add_job(f"{__name__}:stored_job", spec.trigger, args=[spec.id], id=spec.id, name=spec.id,
+                          replace_existing=True, **spec.trigger_args)
     return scheduler
 
 
-def run(engine: Engine, clock: Clock | None = None, *, digest: jobs.DigestPolicy = jobs.DigestPolicy(),
-        stop: threading.Event | None = None, tick_seconds: int = 60) -> None:
-    """Run the scheduler until stopped: one tick and one extension at once, then on schedule."""
-    global _RUNTIME
-    _RUNTIME = Runtime(make_session_factory(engine), clock or SystemClock(), digest)
-    extend_job()
-    tick_job()
-    scheduler = build_scheduler(engine, blocking=stop is None, tick_seconds=tick_seconds)
-    log.info("scheduler.start", jobs=[TICK_JOB, SERIES_JOB])
-    if stop is None:
-        scheduler.start()  # blocks; SIGINT/SIGTERM end it
-        return
-    scheduler.start()
+def run(engine: Engine, runner: Runner, stop: threading.Event, *, tick_seconds: int = 60) -> None:
+    """Run the scheduler until `stop` is set: the series and one tick at once, then on schedule."""
+    runner.run_guarded(SERIES_JOB)
+    runner.run_guarded(TICK_JOB)
+    scheduler = build_scheduler(engine, runner, tick_seconds=tick_seconds)
+    scheduler.resume()
+    log.info("scheduler.start", jobs=[job.id for job in scheduler.get_jobs()])
     try:
         stop.wait()
     finally:

@@ -19,11 +19,6 @@ FORBIDDEN = {
     "console": ("linebot", "bot", "scheduler", "cli"),
 }
 
-# The scheduler still writes LINE messages itself; the notifier (next commit) ends this.
-STILL_TO_MOVE = {"scheduler": ("bot", "bot.messages", "bot.outbox", "bot.messages.council", "bot.messages.build",
-                               "bot.messages.coordinator", "bot.messages.notices")}
-
-
 def imported_modules(path: Path) -> set[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     names: set[str] = set()
@@ -40,8 +35,6 @@ def test_layer_imports(layer):
     offences = []
     for path in sorted((REPO / layer).rglob("*.py")):
         for name in imported_modules(path):
-            if name in STILL_TO_MOVE.get(layer, ()):
-                continue
             if any(name == bad or name.startswith(bad + ".") for bad in FORBIDDEN[layer]):
                 offences.append(f"{path.relative_to(REPO)} imports {name}")
     assert offences == []

@@ -11,10 +11,10 @@ import json
 from datetime import date, datetime
 from typing import Any, Sequence
 
+from domain.jp_calendar import weekday_name
 from domain.clock import TOKYO
 from bot.messages.build import Message, flex, postback, shorten, text, uri
 
-WEEKDAY = "月火水木金土日"
 VERB = "mtg"
 
 COUNCIL = {
@@ -91,7 +91,7 @@ def _local(moment: datetime) -> datetime:
 
 
 def day_text(day: date) -> str:
-    return f"{day.month}月{day.day}日（{WEEKDAY[day.weekday()]}）"
+    return f"{day.month}月{day.day}日（{weekday_name(day)}）"
 
 
 def when_text(meeting: Any, with_year: bool = True) -> str:

@@ -9,36 +9,27 @@ from __future__ import annotations
 
 
 def run(args) -> int:
-    from domain.clock import SystemClock
     from cli.commands._common import setup, stop_on_signals
-    from domain.db import make_engine, make_session_factory
     from scheduler import runner
-    from scheduler.jobs import DigestPolicy
+    from scheduler.deps import DigestPolicy
+    from webhook import Services
 
-    config = setup()
-    engine = make_engine(config.database_url)
+    services = Services.build(setup())
     digest = DigestPolicy(enabled=not args.no_digest, min_meetings=args.digest_min_meetings,
                           max_members=args.digest_max_members)
+    jobs = services.scheduler_runner(digest)
     try:
         if args.once:
-            rt = runner.Runtime(make_session_factory(engine), SystemClock(), digest)
-            created = runner.extend(rt)
-            report = runner.tick(rt)
-            print(f"meetings created: {created}; reminders claimed {report.claimed}, sent {report.sent} "
-                  f"(late {report.late}), dropped {report.dropped}, skipped {report.skipped}, "
-                  f"outbox rows {report.outbox_rows}, digests {report.digests}")
-            from domain.db import transaction
-            from scheduler.escalations import every_minute
-
-            with transaction(rt.sessions) as session:
-                cases = every_minute(session, rt.clock.now())
-            print(f"cases: re-notified {cases.renotified}, to the city {cases.sent_to_city}, "
-                  f"overdue {cases.overdue}, not accepted in time {cases.not_accepted}")
+            created, report, cases = jobs.once()
+            print(f"会議の作成: {created}件 / お知らせ: 対象 {report.claimed}件、送信 {report.sent}件"
+                  f"（遅れ {report.late}）、取りやめ {report.dropped}件、省略 {report.skipped}件、"
+                  f"送信待ちの行 {report.outbox_rows}件、まとめ {report.digests}件")
+            print(f"相談: 再通知 {cases.renotified}件、市へ {cases.sent_to_city}件、"
+                  f"期限切れ {cases.overdue}件、引き受けなし {cases.not_accepted}件")
             return 0
-        runner.run(engine, SystemClock(), digest=digest, stop=stop_on_signals(),
-                   tick_seconds=args.tick_seconds)
+        runner.run(services.engine, jobs, stop_on_signals(), tick_seconds=args.tick_seconds)
     finally:
-        engine.dispose()
+        services.engine.dispose()
     return 0
 
 

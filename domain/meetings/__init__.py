@@ -4,6 +4,73 @@ Importing this package registers every meetings table on Base.metadata (migratio
 """
 from __future__ import annotations
 
-from domain.meetings.core import *  # noqa: F401,F403
-from domain.meetings.models import *  # noqa: F401,F403
-from domain.meetings.recurrence import Rule, RuleError, parse_rule  # noqa: F401
+from domain.meetings.core import (
+    AnswersClosed, Created, DEFAULT_REMINDERS, MeetingCancelled, MeetingError, NotAMember,
+    NotFound, ReminderSpec, SERIES_HORIZON_DAYS, Tally, add_proposal_item, answer_of,
+    cancel_meeting, change_meeting, claim_due_reminders, create_meeting, create_series,
+    extend_all_series, extend_series, finish, get_meeting, list_meetings, local, mark_minutes,
+    member_recipients, move_occurrence, record_answer, skip_occurrence, take_opinion_text,
+    tally, upcoming_for_person,
+)
+from domain.meetings.models import (
+    ATTEND, CANCEL, CHANGE, CHOICES, DROPPED, HOLIDAY, MINUTES, Meeting, MeetingAnswer,
+    MeetingMember, MeetingReminder, MeetingSeries, OPINION, PENDING, REMIND, SENT, SKIPPED,
+    TALLY, WRITTEN,
+)
+from domain.meetings.recurrence import Rule, RuleError, parse_rule
+
+__all__ = [
+    "ATTEND",
+    "AnswersClosed",
+    "CANCEL",
+    "CHANGE",
+    "CHOICES",
+    "Created",
+    "DEFAULT_REMINDERS",
+    "DROPPED",
+    "HOLIDAY",
+    "MINUTES",
+    "Meeting",
+    "MeetingAnswer",
+    "MeetingCancelled",
+    "MeetingError",
+    "MeetingMember",
+    "MeetingReminder",
+    "MeetingSeries",
+    "NotAMember",
+    "NotFound",
+    "OPINION",
+    "PENDING",
+    "REMIND",
+    "ReminderSpec",
+    "Rule",
+    "RuleError",
+    "SENT",
+    "SERIES_HORIZON_DAYS",
+    "SKIPPED",
+    "TALLY",
+    "Tally",
+    "WRITTEN",
+    "add_proposal_item",
+    "answer_of",
+    "cancel_meeting",
+    "change_meeting",
+    "claim_due_reminders",
+    "create_meeting",
+    "create_series",
+    "extend_all_series",
+    "extend_series",
+    "finish",
+    "get_meeting",
+    "list_meetings",
+    "local",
+    "mark_minutes",
+    "member_recipients",
+    "move_occurrence",
+    "parse_rule",
+    "record_answer",
+    "skip_occurrence",
+    "take_opinion_text",
+    "tally",
+    "upcoming_for_person",
+]

@@ -9,13 +9,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
-from functools import lru_cache
 from typing import Iterable, Sequence
 
-import holidays
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from domain.jp_calendar import holiday_name
 from domain.clock import TOKYO
 from domain.meetings.models import (
     ABSENT, ATTEND, CANCEL, CANCELLED, CHANGE, HOLIDAY, LAYERS, MANUAL, MINUTES, MODES, NO_OPINION,
@@ -104,16 +103,6 @@ def local(moment: datetime) -> datetime:
 def tokyo(day: date, at: time) -> datetime:
     """A local Asia/Tokyo date and time, as aware UTC."""
     return datetime.combine(day, at, TOKYO).astimezone(timezone.utc)
-
-
-@lru_cache(maxsize=64)
-def _holidays(year: int):
-    return holidays.country_holidays("JP", years=year, language="ja")
-
-
-def holiday_name(day: date) -> str | None:
-    """The Japanese public holiday (祝日・振替休日) on a local date, or None."""
-    return _holidays(day.year).get(day)
 
 
 def reference_time(meeting: Meeting, kind: str) -> datetime:
@@ -488,10 +477,6 @@ class Tally:
         return sum(len(v) for v in self.by_choice.values()) + len(self.unanswered) + len(self.unreachable)
 
 
-def reachable(person: Person) -> bool:
-    return bool(person.line_user_id) and person.active and person.unfollowed_at is None
-
-
 def display_name(person: Person) -> str:
     return person.display_name or f"委員{person.id}"
 
@@ -508,7 +493,7 @@ def tally(session: Session, meeting: Meeting) -> Tally:
         answer = answers.get(person.id)
         if answer is not None:
             result.by_choice.setdefault(answer.choice, []).append(line)
-        elif reachable(person):
+        elif person.reachable:
             result.unanswered.append(line)
         else:
             result.unreachable.append(line)
@@ -714,5 +699,3 @@ def move_occurrence(session: Session, series: MeetingSeries, on_date: date, star
     session.flush()
     return meeting
 
-
-__all__ = [name for name in dir() if not name.startswith("_")]

@@ -14,8 +14,8 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 from typing import Iterator
+from domain.jp_calendar import WEEKDAYS
 
-WEEKDAYS = "月火水木金土日"
 LAST = -1
 
 _RULE = re.compile(

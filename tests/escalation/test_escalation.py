@@ -19,6 +19,7 @@ from bot.messages.coordinator import COORDINATOR
 from bot.messages.resident import RESIDENT
 from scheduler import escalations as jobs
 from tests.bot.conftest import all_text, build_town, last, press
+from tests.jobs_support import job_deps
 
 
 def resident_in(stack, district: str, neighbourhood: str, name: str = "山田 ハナ") -> str:
@@ -103,7 +104,7 @@ def test_nobody_accepting_in_time_escalates_once(stack, town):
     stack.clock.advance(hours=25)
     for _ in range(2):
         with transaction(stack.sessions) as s:
-            jobs.escalate_unaccepted(s, stack.clock.now())
+            jobs.escalate_unaccepted(s, stack.clock.now(), job_deps())
     stack.settle()
     assert case_of(stack).reason == esc.NO_ACCEPTANCE
     notices = [m for m in stack.sim.messages(town.ids["asaka_coord"]) if "期限内に担い手が決まらない" in all_text(m["message"])]
@@ -155,7 +156,7 @@ def test_a_missed_acknowledgement_renotifies_then_goes_to_the_city_and_never_twi
     def run_twice():
         for _ in range(2):
             with transaction(stack.sessions) as s:
-                jobs.run_deadlines(s, stack.clock.now())
+                jobs.run_deadlines(s, stack.clock.now(), job_deps())
         stack.settle()
 
     stack.clock.set(case.ack_due_at)
@@ -179,7 +180,7 @@ def test_a_missed_resolution_reminds_the_owner_and_lists_the_case_for_the_city(s
     stack.clock.advance(days=15)
     for _ in range(2):
         with transaction(stack.sessions) as s:
-            jobs.run_deadlines(s, stack.clock.now())
+            jobs.run_deadlines(s, stack.clock.now(), job_deps())
     stack.settle()
     overdue = [m for m in stack.sim.messages(town.ids["asaka_coord"]) if COORDINATOR["overdue_title"] in all_text(m["message"])]
     assert len(overdue) == 1
@@ -192,7 +193,7 @@ def test_the_daily_summary_is_skipped_when_empty_and_on_holidays(stack, town):
     coordinator = town.ids["asaka_coord"]
     friday = datetime(2026, 12, 3, 23, 30, tzinfo=timezone.utc)  # Fri 4 Dec 08:30 Tokyo
     with transaction(stack.sessions) as s:
-        empty = jobs.send_daily_summaries(s, friday)
+        empty = jobs.send_daily_summaries(s, friday, job_deps())
     assert empty.summaries == 0 and empty.skipped == ["nothing to say"]
     with transaction(stack.sessions) as s:
         need = need_rules.create_need(s, person=None, category="talk", area=town.areas["asaka-arai"], now=friday)
@@ -201,12 +202,12 @@ def test_the_daily_summary_is_skipped_when_empty_and_on_holidays(stack, town):
     coming_of_age_day = datetime(2027, 1, 10, 23, 30, tzinfo=timezone.utc)  # Mon 11 Jan 2027, 成人の日
     for day_off in (saturday, coming_of_age_day):
         with transaction(stack.sessions) as s:
-            report = jobs.send_daily_summaries(s, day_off)
+            report = jobs.send_daily_summaries(s, day_off, job_deps())
         assert report.summaries == 0 and "not a business day" in report.skipped[0]
     monday = datetime(2026, 12, 6, 23, 30, tzinfo=timezone.utc)  # Mon 7 Dec 08:30 Tokyo
     for _ in range(2):
         with transaction(stack.sessions) as s:
-            jobs.send_daily_summaries(s, monday)
+            jobs.send_daily_summaries(s, monday, job_deps())
     stack.clock.set(monday)
     stack.settle()
     summaries = [t for t in stack.sim.texts(coordinator) if t.startswith("【今日の相談】")]
@@ -294,15 +295,14 @@ def test_a_coordinator_connects_a_volunteer_and_a_resource_from_line(stack, town
     assert forged["status"] == 200 and last(stack, coordinator)["text"] == COORDINATOR["not_yours"]
 
 
-def test_people_who_blocked_the_account_are_erased_after_the_retention_period(stack, town, monkeypatch):
+def test_people_who_blocked_the_account_are_erased_after_the_retention_period(stack, town):
     from datetime import timedelta
 
-    monkeypatch.setenv("SASAEAI_RETENTION_DAYS", "30")
     resident = resident_in(stack, "安積地区", "荒井")
     stack.sim.unfollow(resident)
     stack.settle()
     for days, expected in ((29, 1), (31, 0)):
         with transaction(stack.sessions) as s:
-            jobs.purge_unfollowed(s, stack.clock.now() + timedelta(days=days))
+            jobs.purge_unfollowed(s, stack.clock.now() + timedelta(days=days), job_deps(retention=timedelta(days=30)))
         with stack.sessions() as s:
             assert len(s.scalars(select(Person).where(Person.line_user_id == resident)).all()) == expected

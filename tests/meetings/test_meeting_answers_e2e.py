@@ -14,11 +14,12 @@ from domain import meetings as mtg
 from bot.messages.council import COUNCIL
 from bot.outbox import OutboxMessage
 from scheduler.jobs import send_due_reminders
+from tests.jobs_support import job_deps
 
 
 def tick(stack) -> None:
     with transaction(stack.sessions) as s:
-        send_due_reminders(s, stack.clock.now())
+        send_due_reminders(s, stack.clock.now(), job_deps())
     stack.settle()
 
 

@@ -59,7 +59,7 @@ def test_create_list_change_answers_minutes_cancel(people, sessions, capsys):
 
     code, out = run(capsys, "scheduler", "--once")
     # Only the cancellation: the change notice still pending was dropped with the meeting.
-    assert code == 0 and "claimed 1, sent 1" in out
+    assert code == 0 and "対象 1件、送信 1件" in out
 
 
 def test_create_warns_of_a_holiday_and_refuses_bad_input(people, capsys):

@@ -11,6 +11,7 @@ from meeting_builders import Council, line_id, tokyo
 from domain import meetings as mtg
 from bot.outbox import OutboxMessage
 from scheduler.jobs import NO_DIGEST, DigestPolicy, Report, send_due_reminders
+from tests.jobs_support import job_deps
 
 MEETINGS, MEMBERS = 40, 10
 
@@ -36,7 +37,7 @@ def _run_in_parallel(sessions, at, policy, threads=4, limit=3) -> list[Report]:
             barrier.wait()
             while True:  # one tick: batches until nothing is left, as runner.tick does
                 with sessions() as s, s.begin():
-                    report = send_due_reminders(s, at, limit=limit, digest=policy)
+                    report = send_due_reminders(s, at, job_deps(digest=policy), limit=limit)
                 reports[n].add(report)
                 if report.claimed == 0:
                     return

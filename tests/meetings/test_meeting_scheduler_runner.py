@@ -1,9 +1,14 @@
-"""The scheduler process's wiring: jobs stored in our own apscheduler_jobs table, tick in batches.
+"""The scheduler process's wiring: jobs stored in our own apscheduler_jobs table by name only,
+run through the process's Runner, tick in batches, and old stored jobs replaced.
 
-The scheduler is never left running: it is started paused (which only stores the jobs) and shut
-down; the jobs themselves are called directly.
+The scheduler is started paused (which only stores the jobs) and shut down; the one test that
+lets a job run waits for it on an event, not on the clock.
 """
 from __future__ import annotations
+
+import pickle
+import threading
+from datetime import datetime, timezone
 
 from sqlalchemy import text
 
@@ -11,49 +16,90 @@ from meeting_builders import Council, tokyo
 from domain.clock import FixedClock
 from domain.db import make_session_factory, transaction
 from scheduler import runner
+from tests.jobs_support import job_deps
 
 
-def test_the_jobs_are_stored_in_our_database(engine):
-    scheduler = runner.build_scheduler(engine, blocking=False)
-    scheduler.start(paused=True)
+def _runner(engine, clock) -> runner.Runner:
+    return runner.Runner(make_session_factory(engine), clock, job_deps())
+
+
+def _stored(engine) -> dict[str, dict]:
+    with engine.connect() as conn:
+        return {r[0]: pickle.loads(r[1]) for r in conn.execute(text("SELECT id, job_state FROM apscheduler_jobs"))}
+
+
+def test_the_jobs_are_stored_in_our_database(engine, clock):
+    scheduler = runner.build_scheduler(engine, _runner(engine, clock))
     try:
-        with engine.connect() as conn:
-            ids = sorted(r[0] for r in conn.execute(text("SELECT id FROM apscheduler_jobs")))
-        assert ids == sorted([runner.SERIES_JOB, runner.TICK_JOB, *(j.id for j in runner.EXTRA_JOBS)])
-        assert {"escalations", "daily-summary"} <= set(ids)
+        stored = _stored(engine)
+        assert sorted(stored) == sorted([runner.TICK_JOB, *(spec.id for spec in runner.SCHEDULE)])
+        assert {"escalations", "daily-summary", "retention-purge", runner.SERIES_JOB} <= set(stored)
+        assert {state["func"] for state in stored.values()} == {"scheduler.runner:stored_job"}
         tick = scheduler.get_job(runner.TICK_JOB)
         assert tick.trigger.interval.total_seconds() == 60 and tick.max_instances == 1
     finally:
         scheduler.shutdown(wait=False)
-    again = runner.build_scheduler(engine, blocking=False)  # a restart replaces, never doubles
-    again.start(paused=True)
+    again = runner.build_scheduler(engine, _runner(engine, clock))  # a restart replaces, never doubles
     try:
         with engine.connect() as conn:
-            assert conn.execute(text("SELECT count(*) FROM apscheduler_jobs")).scalar() == 2 + len(runner.EXTRA_JOBS)
+            assert conn.execute(text("SELECT count(*) FROM apscheduler_jobs")).scalar() == 1 + len(runner.SCHEDULE)
     finally:
         again.shutdown(wait=False)
 
 
-def test_other_plain_jobs_are_added_by_reference(engine, clock, monkeypatch):
-    calls.clear()
-    monkeypatch.setattr(runner, "_RUNTIME", runner.Runtime(make_session_factory(engine), clock))
-    spec = runner.JobSpec("probe", f"{__name__}:probe_job", "interval", {"minutes": 5})
-    scheduler = runner.build_scheduler(engine, blocking=False, extra_jobs=[spec])
-    scheduler.start(paused=True)
+def test_jobs_stored_under_the_old_module_paths_are_replaced_at_start(engine, clock):
+    scheduler = runner.build_scheduler(engine, _runner(engine, clock))
+    template = scheduler.get_job(runner.TICK_JOB).__getstate__()
+    scheduler.shutdown(wait=False)
+    # What the previous layout stored: references into a `sasaeai` package that is gone.
+    old = {runner.TICK_JOB: "sasaeai.scheduler.runner:tick_job",
+           "escalation-deadlines": "sasaeai.scheduler.escalations:run_deadlines"}
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM apscheduler_jobs"))
+        for job_id, ref in old.items():
+            state = {**template, "id": job_id, "func": ref, "args": (), "name": ref}
+            conn.execute(text("INSERT INTO apscheduler_jobs (id, next_run_time, job_state) VALUES (:i, :t, :s)"),
+                         {"i": job_id, "t": 1.0, "s": pickle.dumps(state)})
+    restarted = runner.build_scheduler(engine, _runner(engine, clock))
     try:
-        job = scheduler.get_job("probe")
-        assert job.args == (spec.ref,)
+        stored = _stored(engine)
+        assert sorted(stored) == sorted([runner.TICK_JOB, *(spec.id for spec in runner.SCHEDULE)])
+        assert "escalation-deadlines" not in stored
+        assert {state["func"] for state in stored.values()} == {"scheduler.runner:stored_job"}
     finally:
-        scheduler.shutdown(wait=False)
-    runner.session_job(spec.ref)  # what APScheduler calls
-    assert calls == [clock.now()]
+        restarted.shutdown(wait=False)
 
 
-calls: list = []  # what probe_job saw
+class _Recorder(runner.Runner):
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.ran: list[str] = []
+        self.done = threading.Event()
+
+    def run_guarded(self, name: str) -> None:
+        self.ran.append(name)
+        self.done.set()
 
 
-def probe_job(session, now) -> None:
-    calls.append(now)
+def test_a_stored_job_runs_through_the_process_runner(engine, clock):
+    recorder = _Recorder(make_session_factory(engine), clock, job_deps())
+    scheduler = runner.build_scheduler(engine, recorder)
+    try:
+        scheduler.get_job("escalations").modify(next_run_time=datetime.now(timezone.utc))
+        scheduler.resume()
+        assert recorder.done.wait(10)
+        assert recorder.ran[0] == "escalations"
+    finally:
+        scheduler.shutdown(wait=True)
+
+
+def test_the_stored_reference_alone_refuses_to_run():
+    try:
+        runner.stored_job("escalations")
+    except RuntimeError as exc:
+        assert "sasaeai scheduler" in str(exc)
+    else:
+        raise AssertionError("stored_job ran without a Runner")
 
 
 def test_tick_works_through_every_due_row_in_batches(engine, clock, monkeypatch):
@@ -63,7 +109,7 @@ def test_tick_works_through_every_due_row_in_batches(engine, clock, monkeypatch)
         for _ in range(5):
             council.meeting("2026-12-16 14:00", members=council.members(1))
     monkeypatch.setattr(runner, "BATCH", 2)
-    rt = runner.Runtime(sessions, FixedClock(tokyo("2026-12-09 09:00")))
-    report = runner.tick(rt)
+    rt = runner.Runner(sessions, FixedClock(tokyo("2026-12-09 09:00")), job_deps())
+    report = rt.tick()
     assert (report.claimed, report.sent) == (5, 5)
-    assert runner.tick(rt).claimed == 0
+    assert rt.tick().claimed == 0

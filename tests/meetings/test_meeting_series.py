@@ -10,6 +10,7 @@ from meeting_builders import tokyo
 from domain import meetings as mtg
 from domain.meetings.recurrence import LAST, Rule, RuleError, occurrences, parse_rule
 from scheduler.jobs import extend_series, send_due_reminders
+from tests.jobs_support import job_deps
 
 
 @pytest.mark.parametrize("text, rule", [
@@ -66,7 +67,7 @@ def test_a_series_makes_meeting_rows_with_members_and_reminders(council, db):
 def test_a_series_on_a_holiday_is_flagged(council, db):
     result = series(council, db, rule="毎月第2月曜 10:00", count=3)  # 2027-01-11 is 成人の日
     assert [(w.day, w.name) for w in result.warnings] == [(date(2027, 1, 11), "成人の日")]
-    report = send_due_reminders(db, council.now)
+    report = send_due_reminders(db, council.now, job_deps())
     assert report.by_kind == {"holiday": 1}
 
 
@@ -74,8 +75,8 @@ def test_without_a_count_the_horizon_rolls_forward_daily(council, db):
     result = series(council, db, rule="毎月第3水曜 14:00")
     assert [m.occurrence_date for m in result.created] == [
         date(2026, 12, 16), date(2027, 1, 20), date(2027, 2, 17), date(2027, 3, 17)]
-    assert extend_series(db, tokyo("2027-01-01 03:00")) == 1  # 2027-04-21 comes into the horizon
-    assert extend_series(db, tokyo("2027-01-01 03:00")) == 0
+    assert extend_series(db, tokyo("2027-01-01 03:00"), job_deps()) == 1  # 2027-04-21 comes into the horizon
+    assert extend_series(db, tokyo("2027-01-01 03:00"), job_deps()) == 0
 
 
 def test_skipped_and_moved_dates(council, db):
@@ -85,7 +86,7 @@ def test_skipped_and_moved_dates(council, db):
     assert cancelled is second and second.cancelled
     moved = mtg.move_occurrence(db, s, date(2027, 2, 17), tokyo("2027-02-24 14:00"), council.now)
     assert moved is third and third.starts_at == tokyo("2027-02-24 14:00")
-    report = send_due_reminders(db, council.now)
+    report = send_due_reminders(db, council.now, job_deps())
     assert report.by_kind == {"cancel": 1, "change": 1}
     with pytest.raises(mtg.MeetingError, match="開催日ではありません"):
         mtg.skip_occurrence(db, s, date(2027, 1, 21), council.now)
@@ -96,7 +97,7 @@ def test_exceptions_apply_to_occurrences_not_yet_made(council, db):
     s = result.series
     mtg.skip_occurrence(db, s, date(2027, 5, 19), council.now)
     mtg.move_occurrence(db, s, date(2027, 6, 16), tokyo("2027-06-23 10:00"), council.now)
-    extend_series(db, tokyo("2027-03-01 03:00"))
+    extend_series(db, tokyo("2027-03-01 03:00"), job_deps())
     dates = {m.occurrence_date: m.starts_at for m in db.scalars(
         select(mtg.Meeting).where(mtg.Meeting.series_id == s.id))}
     assert date(2027, 5, 19) not in dates

@@ -1,0 +1,77 @@
+"""The domain's news, told on LINE: `domain.notify.Notifier` over the outbox.
+
+The scheduler and the dialogue use this same object (built by webhook.Services), so how a case
+notice or a meeting reminder looks is decided here and in the catalogues, nowhere else.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Sequence
+
+from sqlalchemy.orm import Session
+
+from bot import outbox
+from bot.messages import council, notices
+from bot.messages.build import Message, text
+from bot.messages.coordinator import COORDINATOR
+from domain.notify import CASE_AGAIN, CASE_TO_CITY
+
+_CASE_HEADERS = {CASE_AGAIN: COORDINATOR["notice_again"], CASE_TO_CITY: COORDINATOR["notice_city"]}
+
+
+class OutboxNotifier:
+    def __init__(self, console_url: str | None = None):
+        self.console_url = console_url or None
+
+    # one person or many, by the outbox
+    @staticmethod
+    def _push(session: Session, person, messages: list[Message], now: datetime, key: str) -> int:
+        if person is None or not person.reachable:
+            return 0
+        return int(outbox.enqueue_push(session, user_id=person.line_user_id, messages=messages, now=now,
+                                       dedupe_key=key))
+
+    @staticmethod
+    def _multicast(session: Session, user_ids: Sequence[str], messages: list[Message], now: datetime,
+                   key: str) -> int:
+        if not user_ids:
+            return 0
+        return outbox.enqueue_multicast(session, user_ids=user_ids, messages=messages, now=now, dedupe_key=key)
+
+    # escalation
+    def case_notice(self, session, case, to, now, *, stage, key) -> int:
+        message = notices.case_notice(session, case, now, self.console_url, header=_CASE_HEADERS.get(stage, ""))
+        return self._push(session, to, [message], now, key)
+
+    def case_overdue(self, session, case, to, now, *, key) -> int:
+        return self._push(session, to, [notices.overdue_notice(session, case, now, self.console_url)], now, key)
+
+    def resident_escalated(self, session, case, resident, now, *, key) -> int:
+        return self._push(session, resident, [text(notices.resident_escalated(session, case))], now, key)
+
+    def daily_summary(self, session, summary, day: date, now, *, key) -> int:
+        message = notices.daily_summary(f"{day.month}月{day.day}日", summary.open_cases,
+                                        summary.overdue_cases, summary.new_volunteers)
+        return self._push(session, summary.coordinator, [message], now, key)
+
+    # council meetings
+    def meeting_reminder(self, session, meeting, user_ids, now, *, custom_text, key) -> int:
+        return self._multicast(session, user_ids, council.reminder_messages(meeting, now, custom_text), now, key)
+
+    def meeting_changed(self, session, meeting, user_ids, now, *, detail, key) -> int:
+        return self._multicast(session, user_ids, council.change_messages(meeting, detail, now), now, key)
+
+    def meeting_cancelled(self, session, meeting, user_ids, now, *, key) -> int:
+        return self._multicast(session, user_ids, council.cancel_messages(meeting, meeting.cancel_reason), now, key)
+
+    def meetings_digest(self, session, day, user_ids, now, *, key) -> int:
+        return self._multicast(session, user_ids, council.digest_messages(day, now), now, key)
+
+    def meeting_tally(self, session, meeting, tally, organiser, now, *, key) -> int:
+        return self._push(session, organiser, council.tally_messages(tally), now, key)
+
+    def minutes_due(self, session, meeting, days, organiser, now, *, key) -> int:
+        return self._push(session, organiser, council.minutes_messages(meeting, days), now, key)
+
+    def meeting_on_holiday(self, session, meeting, holiday, organiser, now, *, key) -> int:
+        return self._push(session, organiser, council.holiday_messages(meeting, holiday), now, key)
