@@ -146,6 +146,26 @@ def approve_from_dialogue(turn: Any, match_id: int | None) -> str:
     return IDLE
 
 
+def decline_from_dialogue(turn: Any, match_id: int | None) -> str:
+    """見送る on the approval card: the volunteer is told, the need returns to the coordinator."""
+    from bot.notifier import OutboxNotifier
+
+    match = turn.session.get(Match, match_id) if match_id is not None else None
+    need = turn.session.get(Need, match.need_id) if match is not None else None
+    if match is None or need is None or not _is_coordinator_for(turn, need.area_id):
+        _refuse(turn, f"decline match {match_id}")
+        return IDLE
+    try:
+        match_rules.decline(turn.session, match, turn.person, turn.now)
+    except match_rules.NotApprovable:
+        turn.say(text(COORDINATOR["not_waiting"]))
+        return IDLE
+    OutboxNotifier(_console(turn.ctx)).match_declined(turn.session, match, need, turn.now,
+                                                      key=f"match-declined:{match.id}")
+    turn.say(text(COORDINATOR["declined"]))
+    return IDLE
+
+
 # -- case actions ----------------------------------------------------------------------------------
 def _is_coordinator_for(turn: Any, area_id: int) -> bool:
     return turn.person.has_role(COORDINATOR_ROLE) and can_see_area(turn.session, turn.person, area_id)

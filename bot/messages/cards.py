@@ -94,7 +94,8 @@ def request_card(match_id: int, category: str, area: str, when: str) -> Message:
 
 def approval_card(match_id: int, volunteer: str, category: str, area: str, when: str) -> Message:
     body = COORDINATOR["approval_body"].format(volunteer=volunteer, category=category, area=area, when=when)
-    buttons = [_button(postback(COORDINATOR["approve"], postbacks.encode("m", "apv", match_id)), primary=True)]
+    buttons = [_button(postback(COORDINATOR["approve"], postbacks.encode("m", "apv", match_id)), primary=True),
+               _button(postback(COORDINATOR["decline"], postbacks.encode("m", "apd", match_id)), primary=False)]
     return flex(COORDINATOR["approval_alt"].format(category=category, area=area),
                 _bubble(COORDINATOR["approval_title"], [_text(body)], buttons))
 

@@ -29,6 +29,9 @@ def register(subparsers) -> None:
     parser.add_argument("--today", type=_date, default=None,
                         help="resolve 明日/来週… against this date (default: today in Asia/Tokyo)")
     parser.set_defaults(func=run)
+    from cli.commands._corrections import add_export_corrections
+
+    add_export_corrections(parser)  # `sasaeai understand export-corrections` (issue 15)
 
 
 def run(args) -> int:
