@@ -61,3 +61,17 @@ def check_areas(area_ids: list[int]) -> list[int]:
         if not s.covers(area_id):
             out_of_scope(f"area {area_id}")
     return area_ids
+
+
+def area_names() -> dict[int, str]:
+    """「安積地区 日出山」 for every area, read once per request (instead of a query per row)."""
+    from flask import g
+
+    if "console_area_names" not in g:
+        areas = {a.id: a for a in db().scalars(select(Area))}
+        names = {}
+        for area in areas.values():
+            parent = areas.get(area.parent_id) if area.layer == NEIGHBOURHOOD else None
+            names[area.id] = f"{parent.name} {area.name}" if parent is not None else area.name
+        g.console_area_names = names
+    return g.console_area_names

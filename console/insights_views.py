@@ -7,7 +7,9 @@ written to the audit trail.
 """
 from __future__ import annotations
 
-from flask import Response, abort, render_template, request
+from time import monotonic
+
+from flask import Response, abort, current_app, render_template, request
 from markupsafe import Markup
 
 import json
@@ -33,12 +35,36 @@ def _district_arg() -> int | None:
     return district_id
 
 
+CACHE_SECONDS = 120.0
+CACHE_SIZE = 200
+
+
+def _computed(period: insights.Period, district_id: int | None, category: str | None):
+    """insights.compute, kept for two minutes per app (the same scope, period and filters).
+
+    Counting 50,000 needs takes a noticeable moment; coordinators look at the same page again
+    and again while they talk it through. 「最新にする」 (fresh=1) counts again at once.
+    """
+    s = scope()
+    key = (s.person_id, s.city_wide, s.area_ids, period, district_id, category)
+    cache = current_app.extensions.setdefault("sasaeai.console.insights", {})
+    hit = cache.get(key)
+    moment = monotonic()
+    if hit is not None and moment - hit[0] < CACHE_SECONDS and request.args.get("fresh") != "1":
+        return hit[1], hit[2]
+    data = insights.compute(db(), s, period, district_id=district_id, category=category)
+    if len(cache) >= CACHE_SIZE:
+        cache.clear()
+    cache[key] = (moment, data, now())
+    return data, now()
+
+
 @bp.get("/insights")
 def insights_page():
     period = _period()
     district_id = _district_arg()
     category = request.args.get("category") if request.args.get("category") in CATEGORIES else None
-    data = insights.compute(db(), scope(), period, district_id=district_id, category=category)
+    data, counted_at = _computed(period, district_id, category)
     chart = {
         "categories": [category_label(c) for c in data.categories],
         "needs": [data.by_category[c].needs for c in data.categories],
@@ -54,7 +80,7 @@ def insights_page():
     payload = Markup(json.dumps(chart, ensure_ascii=False).replace("<", "\\u003c"))
     return render_template("console/insights.html", data=data, period=period, district_id=district_id,
                            category=category or "", districts=insights.visible_districts(db(), scope()),
-                           chart_json=payload)
+                           chart_json=payload, counted_at=counted_at)
 
 
 def _report_district() -> Area:

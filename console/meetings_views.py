@@ -19,7 +19,7 @@ from domain.meetings.models import MODES, PROPOSAL, Meeting, MeetingMember
 from domain.meetings.recurrence import RuleError
 from domain.models import COORDINATOR, VOLUNTEER, Area, CoordinatorArea, Person, PersonRole
 
-MEMBER_CHOICES = 300
+MEMBER_CHOICES = 100
 
 
 def _meeting_or_404(meeting_id: int) -> Meeting:

@@ -5,10 +5,9 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 
 from console.blueprint import bp, db, me, now, scope
-from console.common import out_of_scope
+from console.common import area_names, out_of_scope
 from domain import readings
 from domain.categories import CATEGORIES
-from domain.labels import area_label
 
 
 @bp.get("/review")
@@ -18,7 +17,7 @@ def review_list():
     rows = readings.review_queue(db(), scope(), reason=reason, reviewed=done)
     return render_template("console/review.html", rows=rows, reason=reason or "", done=done,
                            reasons=readings.REASONS, safety_levels=readings.SAFETY_LEVELS,
-                           area=lambda a: area_label(db(), a))
+                           area=lambda a: area_names().get(a, "—"))
 
 
 @bp.post("/review/<int:reading_id>")

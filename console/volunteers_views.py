@@ -8,7 +8,7 @@ from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import exists, or_, select
 
 from console.blueprint import bp, db, deps, me, now, scope
-from console.common import areas_in_scope, check_areas, int_arg, out_of_scope, today
+from console.common import area_names, areas_in_scope, check_areas, int_arg, out_of_scope, today
 from domain import escalation as esc
 from domain import matches as match_rules
 from domain import offers as offer_rules
@@ -16,6 +16,9 @@ from domain.categories import CATEGORIES
 from domain.insights import Period
 from domain.labels import area_label, need_when_label
 from domain.models import VOLUNTEER, Match, Need, Offer, OfferArea, Person, PersonRole
+
+
+HELP_SHOWN = 200
 
 
 def _news():
@@ -111,11 +114,15 @@ def offer_resume(person_id: int, offer_id: int):
 @bp.get("/volunteers/approvals")
 def approvals():
     rows = match_rules.waiting_for_approval(db(), scope().where(Need.area_id))
+    needs = {n.id: n for n in db().scalars(select(Need).where(Need.id.in_([m.need_id for m in rows])))}
+    people = {p.id: p for p in db().scalars(select(Person).where(Person.id.in_(
+        [m.volunteer_id for m in rows if m.volunteer_id])))}
+    names = area_names()
     view = []
     for match in rows:
-        need = db().get(Need, match.need_id)
-        volunteer = db().get(Person, match.volunteer_id) if match.volunteer_id else None
-        view.append((match, need, volunteer, area_label(db(), need.area_id), need_when_label(need)))
+        need = needs[match.need_id]
+        view.append((match, need, people.get(match.volunteer_id), names.get(need.area_id, "—"),
+                     need_when_label(need)))
     return render_template("console/approvals.html", rows=view)
 
 
@@ -161,4 +168,5 @@ def approval_decline(match_id: int):
 def help_given():
     period = Period.parse(request.args.get("start"), request.args.get("end"), today(), default_days=365)
     rows = match_rules.help_given(db(), None, period.start_utc, period.end_utc, scope().where(Need.area_id))
-    return render_template("console/help_given.html", rows=rows, period=period)
+    return render_template("console/help_given.html", rows=rows[:HELP_SHOWN], total=len(rows), period=period,
+                           shown=HELP_SHOWN)

@@ -8,19 +8,19 @@ stays fast at tens of thousands of needs.
 """
 from __future__ import annotations
 
-import statistics
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from domain import escalation as esc
 from domain.categories import CATEGORIES, CATEGORY_CODES
 from domain.clock import TOKYO
 from domain.models import (
-    ACCEPTED, ASKING, CITY, DISTRICT, DONE, ESCALATED, NEED_STATUSES, RECEIVED, RESOURCE_ACTIVE, SUGGESTED,
+    ACCEPTED, ASKING, CITY, DISTRICT, DONE, ESCALATED, NEED_STATUSES, NEIGHBOURHOOD, RECEIVED, RESOURCE_ACTIVE,
+    SUGGESTED,
     Area, Match, Need, Offer, OfferCoverage, Person, Resource, ResourceCoverage,
 )
 from domain.scope import Scope
@@ -68,7 +68,8 @@ class Cell:
     resources: int = 0
     volunteers: int = 0
     proposals: int = 0
-    contact_hours: list[float] = field(default_factory=list)
+    contact_total: float = 0.0  # hours to first contact, summed over the needs contacted
+    contact_count: int = 0
 
     @property
     def resources_per_need(self) -> float | None:
@@ -79,8 +80,8 @@ class Cell:
         return round(self.volunteers / self.needs, 2) if self.needs else None
 
     @property
-    def median_contact_hours(self) -> float | None:
-        return round(statistics.median(self.contact_hours), 1) if self.contact_hours else None
+    def mean_contact_hours(self) -> float | None:
+        return round(self.contact_total / self.contact_count, 1) if self.contact_count else None
 
 
 @dataclass
@@ -122,22 +123,38 @@ def visible_districts(session: Session, scope: Scope, district_id: int | None = 
     return sorted(chosen, key=lambda a: (a.sort_order, a.code))
 
 
+def _district_of(area):
+    """SQL: the district of an area row (a neighbourhood's parent; a district or the city itself)."""
+    return case((area.layer == NEIGHBOURHOOD, area.parent_id), else_=area.id)
+
+
+def _hours_between(session: Session, later, earlier):
+    """SQL: hours from earlier to later, on SQLite and PostgreSQL."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.extract("epoch", later - earlier) / 3600.0
+    return (func.julianday(later) - func.julianday(earlier)) * 24.0
+
+
 def compute(session: Session, scope: Scope, period: Period, *, district_id: int | None = None,
             category: str | None = None) -> Insights:
-    to_district, _all, city_id = district_map(session)
+    _map, _all, city_id = district_map(session)
     districts = visible_districts(session, scope, district_id)
     wanted = {d.id for d in districts}
     categories = [c for c in CATEGORY_CODES if c in CATEGORIES and (category is None or c == category)]
     cats = set(categories)
     cells: dict[tuple[int, str], Cell] = defaultdict(Cell)
     start, end = period.start_utc, period.end_utc
-    in_period = (Need.created_at >= start, Need.created_at < end, scope.where(Need.area_id))
+    area = aliased(Area)
+    district = _district_of(area)
+    in_period = (Need.created_at >= start, Need.created_at < end, scope.where(Need.area_id),
+                 Need.category.in_(categories))
+    if district_id is not None:
+        in_period += (district == district_id,)
 
     statuses: dict[str, int] = {s: 0 for s in NEED_STATUSES}
-    for area_id, cat, status, count in session.execute(
-            select(Need.area_id, Need.category, Need.status, func.count())
-            .where(*in_period).group_by(Need.area_id, Need.category, Need.status)):
-        d = to_district.get(area_id)
+    for d, cat, status, count in session.execute(
+            select(district, Need.category, Need.status, func.count()).join(area, area.id == Need.area_id)
+            .where(*in_period).group_by(district, Need.category, Need.status)):
         if d not in wanted or cat not in cats:
             continue
         cell = cells[(d, cat)]
@@ -147,73 +164,70 @@ def compute(session: Session, scope: Scope, period: Period, *, district_id: int 
             cell.unmet += count
 
     # First contact: a volunteer's acceptance or a coordinator's 対応します, whichever came first.
-    accepted = (select(Match.need_id.label("need_id"), func.min(Match.responded_at).label("at"))
-                .where(Match.status.in_((ACCEPTED, DONE)), Match.responded_at.is_not(None))
-                .group_by(Match.need_id).subquery())
-    acknowledged = (select(esc.Escalation.need_id.label("need_id"),
-                           func.min(esc.Escalation.acknowledged_at).label("at"))
-                    .where(esc.Escalation.acknowledged_at.is_not(None))
-                    .group_by(esc.Escalation.need_id).subquery())
-    for area_id, cat, created, a1, a2 in session.execute(
-            select(Need.area_id, Need.category, Need.created_at, accepted.c.at, acknowledged.c.at)
-            .outerjoin(accepted, accepted.c.need_id == Need.id)
-            .outerjoin(acknowledged, acknowledged.c.need_id == Need.id)
-            .where(*in_period, (accepted.c.at.is_not(None)) | (acknowledged.c.at.is_not(None)))):
-        d = to_district.get(area_id)
-        if d not in wanted or cat not in cats:
-            continue
-        first = min(x for x in (a1, a2) if x is not None)
-        if first.tzinfo is None or created.tzinfo is None:
-            first, created = first.replace(tzinfo=None), created.replace(tzinfo=None)
-        cells[(d, cat)].contact_hours.append(max(0.0, (first - created).total_seconds() / 3600))
+    accepted = (select(func.min(Match.responded_at)).where(
+        Match.need_id == Need.id, Match.status.in_((ACCEPTED, DONE))).correlate(Need).scalar_subquery())
+    acknowledged = (select(func.min(esc.Escalation.acknowledged_at)).where(
+        esc.Escalation.need_id == Need.id).correlate(Need).scalar_subquery())
+    per_need = (select(district.label("district"), Need.category.label("category"),
+                       Need.created_at.label("created"), accepted.label("a1"), acknowledged.label("a2"))
+                .join(area, area.id == Need.area_id)
+                .where(*in_period, Need.status.not_in((RECEIVED, SUGGESTED))).subquery())
+    first = case((per_need.c.a1.is_(None), per_need.c.a2), (per_need.c.a2.is_(None), per_need.c.a1),
+                 (per_need.c.a1 < per_need.c.a2, per_need.c.a1), else_=per_need.c.a2)
+    hours = _hours_between(session, first, per_need.c.created)
+    for d, cat, total, count in session.execute(
+            select(per_need.c.district, per_need.c.category, func.sum(hours), func.count())
+            .where(or_(per_need.c.a1.is_not(None), per_need.c.a2.is_not(None)))
+            .group_by(per_need.c.district, per_need.c.category)):
+        if d in wanted and cat in cats and count:
+            cells[(d, cat)].contact_total += max(0.0, float(total or 0))
+            cells[(d, cat)].contact_count += count
 
     # Resources and volunteers serving each district (city-wide ones count everywhere).
-    resource_sets: dict[tuple[int, str], set[int]] = defaultdict(set)
-    for cat, area_id, rid in session.execute(
-            select(ResourceCoverage.category, ResourceCoverage.area_id, ResourceCoverage.resource_id)
-            .join(Resource, Resource.id == ResourceCoverage.resource_id)
-            .where(Resource.status == RESOURCE_ACTIVE, ResourceCoverage.category.in_(categories))):
-        d = to_district.get(area_id)
-        targets = wanted if d == city_id else ({d} & wanted)
-        for t in targets:
-            resource_sets[(t, cat)].add(rid)
-    volunteer_sets: dict[tuple[int, str], set[int]] = defaultdict(set)
-    for cat, area_id, pid in session.execute(
-            select(OfferCoverage.category, OfferCoverage.area_id, Offer.person_id)
-            .join(Offer, Offer.id == OfferCoverage.offer_id).join(Person, Person.id == Offer.person_id)
-            .where(Offer.paused.is_(False), Person.active.is_(True), OfferCoverage.category.in_(categories))):
-        d = to_district.get(area_id)
-        targets = wanted if d == city_id else ({d} & wanted)
-        for t in targets:
-            volunteer_sets[(t, cat)].add(pid)
-    for key, ids in resource_sets.items():
-        cells[key].resources = len(ids)
-    for key, ids in volunteer_sets.items():
-        cells[key].volunteers = len(ids)
+    def supply(rows) -> tuple[dict, dict, int]:
+        per_cell: dict[tuple[int, str], int] = {}
+        for d, cat, count in rows:
+            targets = wanted if d == city_id else ({d} & wanted)
+            for t in targets:
+                if cat in cats:
+                    per_cell[(t, cat)] = per_cell.get((t, cat), 0) + count
+        return per_cell
 
-    for district, cat, count in session.execute(
+    r_area = aliased(Area)
+    r_district = _district_of(r_area)
+    resource_cells = supply(session.execute(
+        select(r_district, ResourceCoverage.category, func.count(func.distinct(ResourceCoverage.resource_id)))
+        .join(r_area, r_area.id == ResourceCoverage.area_id)
+        .join(Resource, Resource.id == ResourceCoverage.resource_id)
+        .where(Resource.status == RESOURCE_ACTIVE, ResourceCoverage.category.in_(categories))
+        .group_by(r_district, ResourceCoverage.category)))
+    volunteer_cells = supply(session.execute(
+        select(r_district, OfferCoverage.category, func.count(func.distinct(Offer.person_id)))
+        .join(r_area, r_area.id == OfferCoverage.area_id)
+        .join(Offer, Offer.id == OfferCoverage.offer_id).join(Person, Person.id == Offer.person_id)
+        .where(Offer.paused.is_(False), Person.active.is_(True), OfferCoverage.category.in_(categories))
+        .group_by(r_district, OfferCoverage.category)))
+    for key, count in resource_cells.items():
+        cells[key].resources = count
+    for key, count in volunteer_cells.items():
+        cells[key].volunteers = count
+
+    for d, cat, count in session.execute(
             select(esc.Proposal.district_id, esc.Proposal.category, func.count())
             .where(esc.Proposal.raised_at >= start, esc.Proposal.raised_at < end,
                    scope.where(esc.Proposal.district_id))
             .group_by(esc.Proposal.district_id, esc.Proposal.category)):
-        d = to_district.get(district, district)
         if d in wanted and cat in cats:
             cells[(d, cat)].proposals += count
 
     outcomes: dict[str, int] = {o: 0 for o in esc.OUTCOMES}
-    for outcome, count in session.execute(
-            select(esc.Escalation.outcome, func.count()).join(Need, Need.id == esc.Escalation.need_id)
-            .where(*in_period, esc.Escalation.outcome.is_not(None),
-                   Need.category.in_(categories), scope.where(esc.Escalation.area_id))
-            .group_by(esc.Escalation.outcome)):
-        if district_id is None:
+    for d, outcome, count in session.execute(
+            select(district, esc.Escalation.outcome, func.count()).join(Need, Need.id == esc.Escalation.need_id)
+            .join(area, area.id == Need.area_id)
+            .where(*in_period, esc.Escalation.outcome.is_not(None))
+            .group_by(district, esc.Escalation.outcome)):
+        if d in wanted:
             outcomes[outcome] = outcomes.get(outcome, 0) + count
-    if district_id is not None:  # the district filter needs the need's district: count per row
-        for outcome, area_id in session.execute(
-                select(esc.Escalation.outcome, Need.area_id).join(Need, Need.id == esc.Escalation.need_id)
-                .where(*in_period, esc.Escalation.outcome.is_not(None), Need.category.in_(categories))):
-            if to_district.get(area_id) in wanted:
-                outcomes[outcome] = outcomes.get(outcome, 0) + 1
 
     by_category: dict[str, Cell] = {c: Cell() for c in categories}
     by_district: dict[int, Cell] = {d.id: Cell() for d in districts}
@@ -223,13 +237,9 @@ def compute(session: Session, scope: Scope, period: Period, *, district_id: int 
             target.needs += cell.needs
             target.unmet += cell.unmet
             target.proposals += cell.proposals
-            target.contact_hours.extend(cell.contact_hours)
-    for cat in categories:
-        by_category[cat].resources = len(set().union(*[resource_sets.get((d.id, cat), set()) for d in districts]))
-        by_category[cat].volunteers = len(set().union(*[volunteer_sets.get((d.id, cat), set()) for d in districts]))
-    for d in districts:
-        by_district[d.id].resources = len(set().union(*[resource_sets.get((d.id, c), set()) for c in categories]))
-        by_district[d.id].volunteers = len(set().union(*[volunteer_sets.get((d.id, c), set()) for c in categories]))
-    total.resources = len(set().union(*resource_sets.values())) if resource_sets else 0
-    total.volunteers = len(set().union(*volunteer_sets.values())) if volunteer_sets else 0
+            target.contact_total += cell.contact_total
+            target.contact_count += cell.contact_count
+            # Resources and volunteers serving several districts count once in each of them.
+            target.resources += cell.resources
+            target.volunteers += cell.volunteers
     return Insights(period, districts, categories, dict(cells), by_category, by_district, total, outcomes, statuses)

@@ -180,7 +180,7 @@ def expire_tentative(session: Session, need: Need, now: datetime) -> int:
     return result.rowcount or 0
 
 
-def waiting_for_approval(session: Session, area_condition, limit: int = 100) -> list[Match]:
+def waiting_for_approval(session: Session, area_condition, limit: int = 30) -> list[Match]:
     """Accepted matches of categories that enter the home, not yet approved (Scope.where on the need's area)."""
     return list(session.scalars(
         select(Match).join(Need, Need.id == Match.need_id)

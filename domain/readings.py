@@ -103,7 +103,7 @@ def _review_condition():
 
 
 def review_queue(session: Session, scope: Scope, *, reason: str | None = None, reviewed: bool = False,
-                 limit: int = 100) -> list[Reading]:
+                 limit: int = 30) -> list[Reading]:
     """Readings to review in scope (the resident's area), newest first."""
     conditions = [scope.where(Reading.area_id), _review_condition()]
     conditions.append(Reading.reviewed_at.is_not(None) if reviewed else Reading.reviewed_at.is_(None))

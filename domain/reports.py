@@ -40,7 +40,7 @@ JA = {
     "attendance": "会議の出欠",
     "contacts": "連絡先（取扱注意）",
     "needs_headers": ["分野", "困りごとの件数", "うち未解決", "社会資源の数", "担い手の数", "1件あたり資源",
-                      "1件あたり担い手", "初回連絡まで（時間・中央値）", "資源開発の提案"],
+                      "1件あたり担い手", "初回連絡まで（時間・平均）", "資源開発の提案"],
     "resources_headers": ["分野", "掲載中の資源", "うち住民主体", "確認待ちの候補"],
     "unmet_headers": ["受付日", "地域", "分野", "状態", "経過日数"],
     "proposals_headers": ["提出日", "地区", "分野", "提案", "状態"],
@@ -96,10 +96,10 @@ def build(session: Session, scope: Scope, district: Area, period: insights.Perio
     for cat in data.categories:
         c = data.by_category[cat]
         needs.rows.append([category_label(cat), c.needs, c.unmet, c.resources, c.volunteers,
-                           c.resources_per_need, c.volunteers_per_need, c.median_contact_hours, c.proposals])
+                           c.resources_per_need, c.volunteers_per_need, c.mean_contact_hours, c.proposals])
     t = data.total
     needs.rows.append([JA["total"], t.needs, t.unmet, t.resources, t.volunteers, t.resources_per_need,
-                       t.volunteers_per_need, t.median_contact_hours, t.proposals])
+                       t.volunteers_per_need, t.mean_contact_hours, t.proposals])
     sheets.append(needs)
 
     resources = Sheet("resources", JA["resources"], JA["resources_headers"], widths=[22, 14, 14, 16])

@@ -47,9 +47,13 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_readings_area_id'), ['area_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_readings_person_id'), ['person_id'], unique=False)
         batch_op.create_index('ix_readings_reviewed_created', ['reviewed_at', 'created_at'], unique=False)
+    with op.batch_alter_table('needs', schema=None) as batch_op:
+        batch_op.create_index('ix_needs_created_area', ['created_at', 'area_id', 'category', 'status'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('needs', schema=None) as batch_op:
+        batch_op.drop_index('ix_needs_created_area')
     with op.batch_alter_table('readings', schema=None) as batch_op:
         batch_op.drop_index('ix_readings_reviewed_created')
         batch_op.drop_index(batch_op.f('ix_readings_person_id'))
