@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, func, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from domain import escalation as esc
@@ -149,7 +149,8 @@ def compute(session: Session, scope: Scope, period: Period, *, district_id: int 
     in_period = (Need.created_at >= start, Need.created_at < end, scope.where(Need.area_id),
                  Need.category.in_(categories))
     if district_id is not None:
-        in_period += (district == district_id,)
+        below = [a for a, d in _map.items() if d == district_id]
+        in_period += (Need.area_id.in_(below),)
 
     statuses: dict[str, int] = {s: 0 for s in NEED_STATUSES}
     for d, cat, status, count in session.execute(
@@ -164,21 +165,18 @@ def compute(session: Session, scope: Scope, period: Period, *, district_id: int 
             cell.unmet += count
 
     # First contact: a volunteer's acceptance or a coordinator's 対応します, whichever came first.
-    accepted = (select(func.min(Match.responded_at)).where(
-        Match.need_id == Need.id, Match.status.in_((ACCEPTED, DONE))).correlate(Need).scalar_subquery())
-    acknowledged = (select(func.min(esc.Escalation.acknowledged_at)).where(
-        esc.Escalation.need_id == Need.id).correlate(Need).scalar_subquery())
-    per_need = (select(district.label("district"), Need.category.label("category"),
-                       Need.created_at.label("created"), accepted.label("a1"), acknowledged.label("a2"))
-                .join(area, area.id == Need.area_id)
-                .where(*in_period, Need.status.not_in((RECEIVED, SUGGESTED))).subquery())
-    first = case((per_need.c.a1.is_(None), per_need.c.a2), (per_need.c.a2.is_(None), per_need.c.a1),
-                 (per_need.c.a1 < per_need.c.a2, per_need.c.a1), else_=per_need.c.a2)
-    hours = _hours_between(session, first, per_need.c.created)
+    contacts = union_all(
+        select(Match.need_id.label("need_id"), Match.responded_at.label("at"))
+        .where(Match.status.in_((ACCEPTED, DONE)), Match.responded_at.is_not(None)),
+        select(esc.Escalation.need_id.label("need_id"), esc.Escalation.acknowledged_at.label("at"))
+        .where(esc.Escalation.acknowledged_at.is_not(None))).subquery()
+    first = (select(contacts.c.need_id, func.min(contacts.c.at).label("at"))
+             .group_by(contacts.c.need_id).subquery())
+    hours = _hours_between(session, first.c.at, Need.created_at)
     for d, cat, total, count in session.execute(
-            select(per_need.c.district, per_need.c.category, func.sum(hours), func.count())
-            .where(or_(per_need.c.a1.is_not(None), per_need.c.a2.is_not(None)))
-            .group_by(per_need.c.district, per_need.c.category)):
+            select(district, Need.category, func.sum(hours), func.count())
+            .join(first, first.c.need_id == Need.id).join(area, area.id == Need.area_id)
+            .where(*in_period).group_by(district, Need.category)):
         if d in wanted and cat in cats and count:
             cells[(d, cat)].contact_total += max(0.0, float(total or 0))
             cells[(d, cat)].contact_count += count
