@@ -44,7 +44,7 @@ def areas_in_scope(include_city: bool = True) -> list[Area]:
     s = scope()
     layers = (CITY, DISTRICT, NEIGHBOURHOOD) if include_city else (DISTRICT, NEIGHBOURHOOD)
     rows = db().scalars(select(Area).where(Area.layer.in_(layers), s.where(Area.id))
-                        .order_by(Area.layer != CITY, Area.sort_order, Area.code))
+                        .order_by(Area.layer != CITY, Area.layer != DISTRICT, Area.sort_order, Area.code))
     return list(rows)
 
 
