@@ -95,7 +95,8 @@ class Services:
             token_url=c.line_api_base_url.rstrip("/") + "/oauth2/v2.1/token",
             secret_key=secret_key, public_url=c.console_url or None,
             idle=timedelta(minutes=c.console_idle_minutes), http_timeout=c.line_request_timeout)
-        return ConsoleDeps(self.sessions, self.clock, OutboxCaseNotifier(c.console_url or None), settings)
+        return ConsoleDeps(self.sessions, self.clock, OutboxCaseNotifier(c.console_url or None), settings,
+                           news=self.notifier)
 
     def event_worker(self) -> EventWorker:
         settings = self.bot_settings

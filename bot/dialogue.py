@@ -29,7 +29,7 @@ from domain import matches as match_rules
 from domain import needs as need_rules
 from domain import offers as offer_rules
 from domain import people
-from domain import personal_data
+from domain import personal_data, readings
 from domain.categories import CATEGORIES, CATEGORY_CODES, label as category_label
 from domain.intake import (
     describe_wanted,
@@ -500,6 +500,9 @@ def on_need_text(turn: Turn, inp: Input) -> str:
     draft = {"category": understood.category, "words": inp.text[:4000],
              "when": wanted_to_json(wanted),
              "area_id": turn.person.area_id}
+    reading = _keep_reading(turn, understood)
+    if reading is not None:
+        draft["reading_id"] = reading.id
     turn.data["draft"] = draft
     if understood.category == "other" or understood.confidence < 0.3:
         turn.say(text(RESIDENT["ask_category"], category_buttons()))
@@ -581,6 +584,7 @@ def on_need_confirm(turn: Turn, inp: Input) -> str:
                                   area=draft["area_id"], now=turn.now, wanted=wanted_from_json(draft["when"]),
                                   words=draft.get("words") or "")
     turn.data["need_id"] = need.id
+    readings.resident_chose(turn.session, draft.get("reading_id"), draft["category"], need.id)
     suggestions = suggest_resources(turn.session, need, turn.now, limit=5)
     if not suggestions:
         turn.say(text(RESIDENT["suggestions_none"]))
@@ -660,6 +664,13 @@ def escalate(turn: Turn, need: Need | None, reason: str) -> str:
     return IDLE
 
 
+def _keep_reading(turn: Turn, understood):
+    """What the reader made of the message, for the coordinators' review (domain.readings)."""
+    return readings.record(turn.session, person=turn.person, words=understood.text, category=understood.category,
+                           safety=understood.safety, confidence=understood.confidence, now=turn.now,
+                           signals=understood.safety_signals)
+
+
 def record_space_offer(turn: Turn, words: str) -> str:
     from domain.resources import offer_space
 
@@ -667,8 +678,12 @@ def record_space_offer(turn: Turn, words: str) -> str:
     if area_id is None:
         turn.data["after_area"] = "menu"
         return ask_area(turn)
-    offer_space(turn.session, turn.person, name=f"{turn.person.display_name or '住民'}さんのスペース",
-                area_id=area_id, now=turn.now, words=words[:1000])
+    from bot.notifier import OutboxNotifier
+    from domain.resources import rules_from_words
+
+    space = offer_space(turn.session, turn.person, name=f"{turn.person.display_name or '住民'}さんのスペース",
+                        area_id=area_id, now=turn.now, words=words[:1000], rules=rules_from_words(words))
+    OutboxNotifier(turn.ctx.console_url).place_offered_to_coordinators(turn.session, space, turn.now)
     return show_menu(turn, lead=RESIDENT["space_offer_thanks"])
 
 
@@ -678,7 +693,7 @@ def on_match(turn: Turn, inp: Input) -> str:
     match_id = turn.arg_int(inp, 1)
     if action == "apv":
         return escalation_bot.approve_from_dialogue(turn, match_id)
-    if action == "rej":
+    if action in ("rej", "apd"):  # 見送る on the approval card (apd: cards sent before this name)
         return escalation_bot.reject_from_dialogue(turn, match_id)
     match = _match_of(turn, match_id)
     if match is None:
@@ -1143,6 +1158,7 @@ def safety_first(turn: Turn, inp: Input) -> bool:
     # The case keeps the need's category only when it is clearly read; otherwise it is shown as
     # 緊急 with the words (「夫が倒れて動かない」 is not スマホ・機器 because of 動かない).
     category = understood.category if understood.confidence >= URGENT_CATEGORY_CONFIDENCE else "other"
+    _keep_reading(turn, understood)
     if understood.suspected:
         told = escalation_bot.escalate_safety(turn, inp.text, understood.safety, category,
                                               suspected=True)

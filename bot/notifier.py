@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from bot import outbox
 from bot.messages import council, notices
-from bot.messages.build import Message, text
+from bot.messages.build import Message, shorten, text
 from bot.messages.coordinator import COORDINATOR
 from domain.notify import CASE_AGAIN, CASE_TO_CITY
 
@@ -75,3 +75,58 @@ class OutboxNotifier:
 
     def meeting_on_holiday(self, session, meeting, holiday, organiser, now, *, key) -> int:
         return self._push(session, organiser, council.holiday_messages(meeting, holiday), now, key)
+
+    # resources and volunteers
+    def place_offered(self, session, resource, to, now, *, key) -> int:
+        """A resident offered a place: the coordinator is asked to visit and confirm it."""
+        from domain.labels import area_label
+        from domain.resources import rules_of
+        from domain.schedule import describe_rules
+
+        rules = rules_of(resource)
+        area_id = resource.area_rows[0].area_id if resource.area_rows else None
+        body = COORDINATOR["place_offered"].format(
+            name=resource.name, area=area_label(session, area_id),
+            when=describe_rules(rules) if rules else COORDINATOR["place_when_unknown"],
+            words=shorten(resource.description or "—", 300))
+        if self.console_url:
+            body += "\n" + COORDINATOR["place_console"].format(
+                url=f"{self.console_url.rstrip('/')}/resources/{resource.id}")
+        return self._push(session, to, [text(body)], now, key)
+
+    def match_approved(self, session, match, need, now, *, key) -> int:
+        """Approved in the console: both sides learn each other's contact, as after 承認する on LINE."""
+        from bot import notify
+
+        ctx = _Pushes(session, now, key)
+        notify.release_contacts(ctx, session, match, need, reply_to_volunteer=False)
+        return ctx.count
+
+    def match_declined(self, session, match, need, now, *, key) -> int:
+        """見送る: the volunteer is thanked and told the coordinator will arrange it otherwise."""
+        from domain.models import Person
+        from bot.messages.volunteer import VOLUNTEER
+
+        volunteer = session.get(Person, match.volunteer_id) if match.volunteer_id else None
+        return self._push(session, volunteer, [text(VOLUNTEER["approval_declined"])], now, key)
+
+    def place_offered_to_coordinators(self, session, resource, now) -> int:
+        """Every coordinator of the place's district (else the city's) is told once."""
+        from domain.resources import announce_candidate
+
+        return announce_candidate(session, resource, self, now)
+
+
+class _Pushes:
+    """The little of an event context that bot.notify needs, outside an event; keys numbered."""
+
+    def __init__(self, session: Session, now: datetime, key: str):
+        self.session, self.now, self._key, self.count = session, now, key, 0
+
+    def push(self, user_id: str, *messages: Message) -> None:
+        self.count += 1
+        outbox.enqueue_push(self.session, user_id=user_id, messages=list(messages), now=self.now,
+                            dedupe_key=f"{self._key}:{self.count}")
+
+    def reply(self, *messages: Message) -> None:  # never used outside an event
+        raise RuntimeError("no reply token outside an event")

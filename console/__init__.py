@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from flask import Flask
 from sqlalchemy.orm import Session, sessionmaker
@@ -46,13 +47,17 @@ class ConsoleDeps:
     clock: Clock
     notifier: CaseNotifier
     settings: ConsoleSettings
+    # domain.notify.Notifier: what the resources, volunteers and meetings pages tell people on LINE.
+    news: Any = None
 
 
 def init_app(app: Flask, deps: ConsoleDeps) -> None:
     """Mount the console on an app: sessions, login, CSRF, security headers, the pages."""
     from console import auth, views
+    from console import insights_views, meetings_views, resources_views, review_views, volunteers_views
     from console.blueprint import bp, setup_app
 
     del auth, views  # imported for their routes on bp
+    del insights_views, meetings_views, resources_views, review_views, volunteers_views
     setup_app(app, deps)
     app.register_blueprint(bp)

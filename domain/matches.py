@@ -196,3 +196,64 @@ def expire_tentative(session: Session, need: Need, now: datetime) -> int:
                                                  Match.status == TENTATIVE)
                              .values(status=EXPIRED, updated_at=now))
     return result.rowcount or 0
+
+
+def waiting_for_approval(session: Session, area_condition, limit: int = 30) -> list[Match]:
+    """Accepted matches of categories that enter the home, not yet approved (Scope.where on the need's area)."""
+    return list(session.scalars(
+        select(Match).join(Need, Need.id == Match.need_id)
+        .where(Match.status == ACCEPTED, Match.requires_approval.is_(True), Match.approved_at.is_(None),
+               area_condition)
+        .order_by(Match.responded_at, Match.id).limit(limit)))
+
+
+def decline(session: Session, match: Match, coordinator: Person, now: datetime) -> Need:
+    """見送る: the coordinator does not approve this volunteer for this need.
+
+    The match is declined (the contact is never released) and the need goes back to the
+    coordinator's hands (escalated), as when an accepted volunteer withdraws.
+    """
+    if match.status != ACCEPTED or not match.requires_approval or match.approved_at is not None:
+        raise NotApprovable(f"match {match.id} is not waiting for approval")
+    _move_match(match, DECLINED, now)
+    match.approved_by_id = coordinator.id
+    need = session.get(Need, match.need_id)
+    if need.status == MATCHED:
+        move(need, ESCALATED, now, by=coordinator, note="コーディネーターが見送り")
+    session.flush()
+    return need
+
+
+@dataclass(frozen=True)
+class HelpGiven:
+    volunteer_id: int
+    name: str
+    done: int
+    by_category: dict[str, int]
+    first: datetime | None
+    last: datetime | None
+
+
+def help_given(session: Session, volunteer_ids: Iterable[int] | None, start: datetime, end: datetime,
+               area_condition=None) -> list[HelpGiven]:
+    """Help completed per volunteer between start and end (for thanks letters and the 協議体)."""
+    from sqlalchemy import func
+
+    stmt = (select(Match.volunteer_id, Person.display_name, Need.category, func.count(),
+                   func.min(Match.done_at), func.max(Match.done_at))
+            .join(Need, Need.id == Match.need_id).join(Person, Person.id == Match.volunteer_id)
+            .where(Match.status == DONE, Match.done_at >= start, Match.done_at < end)
+            .group_by(Match.volunteer_id, Person.display_name, Need.category))
+    if volunteer_ids is not None:
+        stmt = stmt.where(Match.volunteer_id.in_(list(volunteer_ids)))
+    if area_condition is not None:
+        stmt = stmt.where(area_condition)
+    per: dict[int, dict] = {}
+    for vid, name, category, count, first, last in session.execute(stmt):
+        row = per.setdefault(vid, {"name": name or "", "done": 0, "cats": {}, "first": first, "last": last})
+        row["done"] += count
+        row["cats"][category] = row["cats"].get(category, 0) + count
+        row["first"] = min(row["first"], first) if row["first"] else first
+        row["last"] = max(row["last"], last) if row["last"] else last
+    return sorted((HelpGiven(vid, r["name"], r["done"], r["cats"], r["first"], r["last"]) for vid, r in per.items()),
+                  key=lambda h: (-h.done, h.name, h.volunteer_id))

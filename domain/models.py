@@ -327,6 +327,8 @@ class Need(Base):
         CheckConstraint(_in("urgency", URGENCIES), name="urgency"),
         Index("ix_needs_status_updated", "status", "updated_at"),
         Index("ix_needs_area_status", "area_id", "status"),
+        # 見える化 and reports count needs by period, area, category and status from this index alone.
+        Index("ix_needs_created_area", "created_at", "area_id", "category", "status"),
     )
 
     # needs.move() sets this token just before it assigns the status; nothing else can.

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 if TYPE_CHECKING:  # typing only: the models import nothing from here
     from domain.escalation import Escalation, Summary
     from domain.meetings import Meeting, Tally
-    from domain.models import Person
+    from domain.models import Match, Need, Person, Resource
 
 # Why a coordinator is shown a case again.
 CASE_NEW, CASE_AGAIN, CASE_TO_CITY = "new", "again", "city"
@@ -56,3 +56,11 @@ class Notifier(Protocol):
 
     def meeting_on_holiday(self, session: Session, meeting: Meeting, holiday: str, organiser: Person,
                            now: datetime, *, key: str) -> int: ...
+
+    # resources and volunteers (the console's side)
+    def place_offered(self, session: Session, resource: Resource, to: Person, now: datetime, *,
+                      key: str) -> int: ...
+
+    def match_approved(self, session: Session, match: Match, need: Need, now: datetime, *, key: str) -> int: ...
+
+    def match_declined(self, session: Session, match: Match, need: Need, now: datetime, *, key: str) -> int: ...

@@ -31,6 +31,7 @@ from domain import escalation as esc_rules
 from domain.base import UTCDateTime
 from domain import needs as need_rules
 from domain.cases import CaseMessage
+from domain.readings import Reading
 from domain.escalation import AuditEntry, CaseNote, Escalation, Proposal
 from domain.models import (
     ADMIN, CONSENT_GIVEN, CONSENT_REFUSED, CONSENT_WITHDRAWN, COORDINATOR, RESOURCE_CANDIDATE, Match,
@@ -83,6 +84,11 @@ INVENTORY: dict[str, dict[str, str]] = {
     # Messages relayed between a coordinator and a resident through the official account.
     "case_messages": {"resident_id": PERSON_LINK, "coordinator_id": PERSON_LINK, "body": WORDS,
                       "direction": NOT_PERSONAL},
+    # What the bot read in a resident's message, for coordinators to review (erased with them).
+    "readings": {"person_id": PERSON_LINK, "words": WORDS, "reviewed_by_id": PERSON_LINK,
+                 "category": NOT_PERSONAL, "safety": NOT_PERSONAL, "signals": NOT_PERSONAL,
+                 "resident_category": NOT_PERSONAL, "reviewed_category": NOT_PERSONAL,
+                 "reviewed_safety": NOT_PERSONAL},
     # The channel's shared throttle and quota state (one row): nothing about a person.
     "line_channel_state": {"key": NOT_PERSONAL},
     "console_sessions": {"person_id": PERSON_LINK, "token_hash": NOT_PERSONAL, "ended_reason": NOT_PERSONAL},
@@ -227,6 +233,7 @@ def erase(session: Session, person: Person, now: datetime, *, key: bytes, mode: 
         need.words, need.person_id = "", None
     report.needs = len(need_rows)
     session.execute(delete(CaseMessage).where(CaseMessage.resident_id == person.id))
+    session.execute(delete(Reading).where(Reading.person_id == person.id))
     if need_ids:
         session.execute(update(NeedTransition).where(NeedTransition.need_id.in_(need_ids)).values(note=""))
         session.execute(update(Match).where(Match.need_id.in_(need_ids), Match.status == "tentative")

@@ -161,3 +161,94 @@ def candidates(session: Session, area_ids: list[int] | None = None) -> list[Reso
     if area_ids is not None:
         stmt = stmt.where(Resource.id.in_(select(RA.resource_id).where(RA.area_id.in_(area_ids))))
     return list(session.scalars(stmt))
+
+
+# -- the console's side (issue 15): edit, candidates, verification ---------------------------------
+def schedule_text(resource: Resource) -> str:
+    """The schedule in the Japanese form the importer and the console's form read back."""
+    return "；".join(rule_of(row).describe() for row in resource.schedule_rows)
+
+
+def rules_from_words(words: str) -> list[Rule]:
+    """The weekday and time a resident said while offering a place (水曜日なら…午後1時から).
+
+    Only explicit 〇曜 / 平日 / 毎日 / 土日 count (a bare 日 or 月 in free text is not a day);
+    nothing said gives no rule (the coordinator asks when they visit).
+    """
+    import re
+    import unicodedata
+
+    from domain.jp_calendar import WEEKDAYS as WEEKDAY_JA
+    from domain.schedule import ALL_DAYS, WEEKDAYS_MON_FRI, WEEKEND, WEEKLY, ScheduleParseError, parse_times
+
+    t = unicodedata.normalize("NFKC", words or "")
+    mask = 0
+    for ch in re.findall(r"([月火水木金土日])\s*(?:曜|よう)", t):
+        mask |= 1 << WEEKDAY_JA.index(ch)
+    for word, bits in (("平日", WEEKDAYS_MON_FRI), ("毎日", ALL_DAYS), ("土日", WEEKEND)):
+        if word in t:
+            mask |= bits
+    if not mask:
+        return []
+    try:
+        start, end = parse_times(t)
+    except ScheduleParseError:
+        start, end = None, None
+    return [Rule(WEEKLY, weekdays=mask, start=start, end=end)]
+
+
+def serves_scope(session: Session, resource: Resource, scope) -> bool:
+    """Does the resource serve an area in the coordinator's scope? (the console's rule for one row)"""
+    if scope.city_wide:
+        return True
+    return any(scope.covers(row.area_id) for row in resource.area_rows)
+
+
+def update_resource(session: Session, resource: Resource, now: datetime, **changes) -> Resource:
+    """Edit from the console: fields, categories, areas and schedule rules, checked as on create."""
+    apply(resource, now, **changes)
+    session.flush()
+    return resource
+
+
+def reject_candidate(resource: Resource, now: datetime) -> None:
+    """The place offered cannot be used: the candidate is kept inactive (never suggested)."""
+    if resource.status != RESOURCE_CANDIDATE:
+        raise ValueError(f"resource {resource.id} is {resource.status}, not a candidate")
+    deactivate(resource, now)
+
+
+def not_verified_since(session: Session, area_condition, today: date, months: int, limit: int = 200
+                       ) -> list[Resource]:
+    """Active resources not checked for `months` months (or never), oldest first.
+
+    `area_condition` is the scope's condition on ResourceArea.area_id (Scope.where).
+    """
+    from sqlalchemy import or_
+
+    year, month = today.year, today.month - months
+    while month <= 0:
+        year, month = year - 1, month + 12
+    cutoff = date(year, month, min(today.day, 28))
+    serves = select(ResourceArea.resource_id).where(area_condition)
+    stmt = (select(Resource).where(Resource.status == RESOURCE_ACTIVE, Resource.id.in_(serves),
+                                   or_(Resource.last_verified_on.is_(None), Resource.last_verified_on < cutoff))
+            .order_by(Resource.last_verified_on.is_not(None), Resource.last_verified_on, Resource.id).limit(limit))
+    return list(session.scalars(stmt))
+
+
+def announce_candidate(session: Session, resource: Resource, notifier, now: datetime) -> int:
+    """Tell the coordinators of the place's district (else the city's) that a place was offered."""
+    from domain.people import coordinators_for_area
+
+    told = 0
+    area_ids = [row.area_id for row in resource.area_rows]
+    seen: set[int] = set()
+    for area_id in area_ids[:1]:
+        for person in coordinators_for_area(session, area_id):
+            if person.id in seen:
+                continue
+            seen.add(person.id)
+            told += notifier.place_offered(session, resource, person, now,
+                                           key=f"place-offered:{resource.id}:{person.id}")
+    return told

@@ -21,6 +21,7 @@ MODEL_MODULES = (
     "domain.escalation",
     "domain.cases",
     "domain.staff",
+    "domain.readings",
 )
 
 

@@ -296,6 +296,99 @@ def take(out: Path, steps: list[tuple[str, str, tuple[Any, ...]]], chromium: str
     return shots
 
 
+# --------------------------------------------------------------------------- the console (issue 15)
+CONSOLE2_PAGES = [
+    ("console-insights", "/console/insights"),
+    ("console-resources-new", "/console/resources/new"),
+    ("console-resource-candidates", "/console/resources/candidates"),
+    ("console-resources-stale", "/console/resources/stale?months=6"),
+    ("console-resources-import", "/console/resources/import"),
+    ("console-approvals", "/console/volunteers/approvals"),
+    ("console-help-given", "/console/volunteers/help"),
+    ("console-meetings", "/console/meetings"),
+    ("console-meeting-new", "/console/meetings/new"),
+    ("console-export", "/console/export"),
+    ("console-review", "/console/review"),
+]
+
+
+def _sample_needs(session, coordinator, now) -> None:
+    """A season of needs in the coordinator's district, so the 見える化 charts have something to show."""
+    import random
+    from datetime import timedelta
+
+    from domain import escalation as esc
+    from domain import needs as need_rules
+    from domain.categories import CATEGORY_CODES
+    from domain.scope import scope_of
+
+    rng = random.Random(15)
+    areas = sorted(scope_of(session, coordinator).area_ids)
+    weights = {"shopping": 9, "outing": 7, "housework": 6, "garbage": 5, "watch": 4, "talk": 4, "snow": 3}
+    for i in range(120):
+        category = rng.choices(list(CATEGORY_CODES), [weights.get(c, 1) for c in CATEGORY_CODES])[0]
+        need = need_rules.create_need(session, person=None, category=category, area=rng.choice(areas),
+                                      now=now - timedelta(days=rng.randrange(80), hours=rng.randrange(24)))
+        roll = rng.random()
+        if roll < 0.5:
+            need_rules.move(need, need_rules.RESOLVED, now, note="sample")
+        elif roll < 0.75:
+            case, _ = esc.escalate(session, need, esc.NO_MATCH, now)
+            if rng.random() < 0.6:
+                esc.acknowledge(session, case.id, coordinator, now)
+                esc.resolve(session, case.id, coordinator, rng.choice(esc.OUTCOMES), now)
+
+
+def take_console2(out: Path, chromium: str, *, log_level: str = "WARNING") -> list[Path]:
+    """The console pages of issue 15 (the 見える化 charts among them), as the demo's 安積地区
+    coordinator, in headless Chromium driven by Playwright. The console session is started
+    directly (as LINE Login would end) and handed to the browser as its signed cookie."""
+    from playwright.sync_api import sync_playwright
+
+    from cli.commands.demo import demo_side_users
+    from domain import staff
+    from domain.db import transaction
+    from domain.meetings.models import Meeting
+    from domain.people import find_by_line_id
+    from webhook import create_app
+
+    out.mkdir(parents=True, exist_ok=True)
+    taken: list[Path] = []
+    with tempfile.TemporaryDirectory(prefix="sasaeai-console2-") as tmp:
+        stack = Stack(Path(tmp), log_level=log_level, richmenu=False)
+        try:
+            coordinator = demo_side_users(stack.client)["coordinator"]
+            now = stack.services.clock.now()
+            with transaction(stack.services.sessions) as session:
+                person = find_by_line_id(session, coordinator)
+                token = staff.start_session(session, person, now)
+                _sample_needs(session, person, now)
+                meeting = session.query(Meeting).order_by(Meeting.starts_at).first()
+            app = create_app(services=stack.services)
+            cookie = app.session_interface.get_signing_serializer(app).dumps({"_user_id": token, "_fresh": True})
+            pages = list(CONSOLE2_PAGES) + ([("console-meeting", f"/console/meetings/{meeting.id}")] if meeting else [])
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=chromium, args=[
+                    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync"])
+                context = browser.new_context(locale="ja-JP", viewport={"width": 1280, "height": 900})
+                context.add_cookies([{"name": "sasaeai_console", "value": cookie, "url": stack.bot_server.url
+                                      + "/console/"}])
+                page = context.new_page()
+                for name, path in pages:
+                    page.goto(stack.bot_server.url + path)
+                    if "insights" in path:
+                        page.wait_for_selector("canvas[data-drawn='1']", timeout=10_000)
+                    target = out / f"{slug(name)}.png"
+                    page.screenshot(path=str(target), full_page=True)
+                    taken.append(target)
+                    print(f"{name:<30} {path:<40} -> {target}", flush=True)
+                browser.close()
+        finally:
+            stack.close()
+    return taken
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Screenshots of the resident flow (headless Chromium)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for the PNGs")
@@ -307,7 +400,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="print the steps and exit")
     parser.add_argument("--no-console", action="store_true", help="no console pages")
     parser.add_argument("--console-only", action="store_true", help="only the console pages")
+    parser.add_argument("--console2", action="store_true", help="the console pages of issue 15 instead")
     args = parser.parse_args(argv)
+    if args.console2:
+        found = find_chromium(args.chromium)
+        if found is None:
+            print("chromium not found", file=sys.stderr)
+            return 2
+        take_console2(args.out, found, log_level=args.log_level)
+        return 0
 
     steps = [] if args.console_only else (STEPS[: args.steps] if args.steps else STEPS)
     # With --steps N only those steps are taken; the console pages come with the whole flow.

@@ -1,6 +1,7 @@
 """Shared fixtures: a migrated database per test (SQLite, or PostgreSQL when asked), a clock."""
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from datetime import datetime, timezone
@@ -20,6 +21,17 @@ TEST_TOKEN = "test-channel-access-token"
 TEST_LOGIN_CHANNEL_ID = "1650000001"
 TEST_LOGIN_SECRET = "test-login-channel-secret"
 PG_SKIP_REASON = "TEST_DATABASE_URL is not set: PostgreSQL multi-process tests need a real server"
+
+
+@pytest.fixture(autouse=True)
+def _logging_as_it_was():
+    """A test that configures logging (a command, the privacy tests) leaves no handler or level
+    behind for the next one."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.fixture

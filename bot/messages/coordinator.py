@@ -15,6 +15,13 @@ COORDINATOR = {
     "approved": "承認しました。住民と担い手に連絡先をお知らせしました。",
     "already_approved": "このお手伝いはすでに承認されています。",
     "not_approvable": "このお手伝いは、担い手が引き受けた状態ではないため承認できません（辞退や取り消しがあったのかもしれません）。",
+    "decline": "見送る",
+    "declined": "見送りました。担い手にお知らせし、この相談はコーディネーターの手元に戻りました。",
+    "not_waiting": "このお手伝いは、いま確認待ちではありません。",
+    # -- a resident offered a place --
+    "place_offered": "【場所の申し出】{name}（{area}）\n使える日時：{when}\n住民のことば：{words}\n訪問して確かめ、コンソールで登録するか見送ってください。",
+    "place_when_unknown": "（日時の指定なし）",
+    "place_console": "コンソールで開く：{url}",
     "not_yours": "この件は、あなたの担当地区ではありません。",
     # -- escalation notices --
     "notice_title": "【相談】{category}",

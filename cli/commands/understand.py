@@ -11,6 +11,7 @@ import json
 import sys
 from datetime import date, datetime
 
+from cli.commands._corrections import run_export_corrections
 from domain.clock import TOKYO
 
 
@@ -45,6 +46,10 @@ def register(subparsers) -> None:
     evaluate.add_argument("-v", "--verbose", action="store_true",
                           help="list the cross-validation errors on train (never the test split's)")
     evaluate.set_defaults(func=run_evaluate)
+    export = actions.add_parser("export-corrections",
+                                help="コーディネーターが確かめた読み取りを学習用 TSV に書き出す（同意した住民のみ・個人情報なし）")
+    export.add_argument("--output", "-o", help="書き出すファイル（既定: 標準出力）")
+    export.set_defaults(func=run_export_corrections)
 
 
 def run(args) -> int:
