@@ -1,7 +1,7 @@
 """queue claims that stay fast whatever the statistics; shared LINE channel state
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0007
+Revises: 0006
 
 - Partial indexes holding only unfinished work, in handling order, so the event and outbox
   claims are index seeks whose cost depends neither on the backlog nor on the planner's
@@ -22,8 +22,8 @@ from alembic import op
 import migrations.types
 
 
-revision = '0005'
-down_revision = '0007'
+revision = '0007'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """console2: the bot's readings of residents' messages, for review in the console
 
-Revision ID: 0010
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 """
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from alembic import op
 import migrations.types
 
 
-revision = '0010'
-down_revision = '0005'
+revision = '0008'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 

@@ -1,6 +1,6 @@
 """console
 
-Revision ID: 0006
+Revision ID: 0005
 Revises: 0004
 Create Date: 2026-11-30 08:55:24.555410
 """
@@ -12,7 +12,7 @@ from alembic import op
 import migrations.types
 
 
-revision = '0006'
+revision = '0005'
 down_revision = '0004'
 branch_labels = None
 depends_on = None

@@ -5,8 +5,8 @@ Free text about a person must live where erasing the person can reach it: notes 
 only who did what and when (with the note's id); a raised case's proposal text is already in
 proposals. The append-only triggers are lifted for the move and put back as they were.
 
-Revision ID: 0007
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-11-30 09:30:00
 """
 from __future__ import annotations
@@ -17,8 +17,8 @@ from alembic import op
 import migrations.types
 
 
-revision = '0007'
-down_revision = '0006'
+revision = '0006'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 
