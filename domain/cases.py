@@ -244,7 +244,7 @@ def connect_volunteer(session: Session, escalation_id: int, coordinator: Person,
                       now: datetime, notifier: CaseNotifier) -> int:
     """Ask one volunteer the system suggests for this case; returns how many cards went."""
     from domain import matches as match_rules
-    from domain.matching import suggest_volunteers
+    from domain.suggestions import suggest_volunteers
 
     case = session.get(esc.Escalation, escalation_id)
     esc.check_access(session, coordinator, case)
@@ -260,7 +260,7 @@ def connect_volunteer(session: Session, escalation_id: int, coordinator: Person,
 def connect_resource(session: Session, escalation_id: int, coordinator: Person, resource_id: int,
                      now: datetime, notifier: CaseNotifier) -> bool:
     """Send the resident one resource the system suggests for this case."""
-    from domain.matching import suggest_resources
+    from domain.suggestions import suggest_resources
 
     case = session.get(esc.Escalation, escalation_id)
     esc.check_access(session, coordinator, case)

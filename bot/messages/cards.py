@@ -8,7 +8,7 @@ import re
 from typing import Any, Sequence
 
 from bot.messages import postback as postbacks
-from domain.matching import ResourceSuggestion
+from domain.suggestions import ResourceSuggestion
 from bot.messages.build import Action, Message, flex, postback, shorten, uri
 from bot.messages.coordinator import COORDINATOR
 from bot.messages.resident import RESIDENT

@@ -34,7 +34,7 @@ SAFETY_WEIGHT_FOR_CATEGORY = 0.3
 def prepare(text: str):
     """(rules' SafetyResult, rules' CategoryResult, model features) of one message, exactly as
     understand() computes them."""
-    from .matching import classify, detect_safety
+    from .rules import classify, detect_safety
 
     normalised = normalize(text)
     a = analyse(normalised)
