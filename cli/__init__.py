@@ -11,8 +11,6 @@ import argparse
 import importlib
 import sys
 
-from domain.settings import ConfigError
-
 # subcommand → module in cli.commands (tests/test_cli_table.py checks it against the package)
 COMMANDS = {
     "areas": "areas",
@@ -59,7 +57,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
-    except ConfigError as exc:  # a wrong variable: one line naming it, no traceback
+    except Exception as exc:
+        # A wrong variable: one line naming it, no traceback. domain.settings is not imported here
+        # (pydantic costs ≈0.5 s that `sasaeai understand` does not need); unloaded, it raised nothing.
+        settings = sys.modules.get("domain.settings")
+        if settings is None or not isinstance(exc, settings.ConfigError):
+            raise
         print(f"sasaeai: {exc}", file=sys.stderr)
         return 2
 
