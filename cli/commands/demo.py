@@ -101,8 +101,7 @@ def run(args) -> int:
     start_scheduler(services, stop)
 
 
-    deploy_all(sim_server.url, config.line_channel_access_token, console_url=config.console_url or None,
-               say=lambda _m: None)
+    deploy_all(services.line_api, console_url=config.console_url or None, say=lambda _m: None)
     sim = SimulatorClient(sim_server.url)
     resident = sim.create_user("住民 山田ハナ")["userId"]
     side = demo_side_users(sim)
