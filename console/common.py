@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import abort, request
+from flask import abort
 from sqlalchemy import select
 
 from console.blueprint import db, me, now, scope
@@ -27,10 +27,6 @@ def int_arg(value: str | None) -> int | None:
         return int(value) if value not in (None, "") else None
     except ValueError:
         return None
-
-
-def ints(name: str) -> list[int]:
-    return [v for v in (int_arg(x) for x in request.form.getlist(name)) if v is not None]
 
 
 def today() -> date:

@@ -176,20 +176,6 @@ def complete_match(session: Session, match: Match, now: datetime, by: Person | N
     session.flush()
 
 
-def withdraw_match(session: Session, match: Match, now: datetime, by: Person | None = None) -> None:
-    """An accepted volunteer cannot go after all: the need goes to the coordinator."""
-    _move_match(match, WITHDRAWN, now)
-    need = session.get(Need, match.need_id)
-    if need.status == MATCHED:
-        move(need, ESCALATED, now, by=by, note="担い手が辞退")
-    session.flush()
-
-
-def accepted_match(session: Session, need_id: int) -> Match | None:
-    return session.scalar(select(Match).where(Match.need_id == need_id,
-                                              Match.status.in_((ACCEPTED, DONE))))
-
-
 def expire_tentative(session: Session, need: Need, now: datetime) -> int:
     """Close the open requests of a need (deadline passed, or the need was closed)."""
     result = session.execute(update(Match).where(Match.need_id == need.id,

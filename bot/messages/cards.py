@@ -64,15 +64,6 @@ def tel_uri(phone: str) -> str | None:
 _DIALLABLE = re.compile(r"#\d{4}|0\d{1,4}-\d{1,4}-\d{3,4}|(?<![\d-])(?:110|119|188|189)(?![\d-])")
 
 
-def dial_actions(body: str, limit: int = 13) -> list[Action]:
-    """A tel: button for every phone number in a text, in the order they appear."""
-    actions: list[Action] = []
-    for number in dict.fromkeys(_DIALLABLE.findall(body)):
-        link = "tel:" + number.replace("#", "%23").replace("-", "")
-        actions.append(uri(RESIDENT["dial"].format(number=number), link))
-    return actions[:limit]
-
-
 def _place(s: ResourceSuggestion) -> str:
     """The place's name and address; an address that only names the city says nothing."""
     address = s.address.strip()

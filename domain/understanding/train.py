@@ -133,21 +133,3 @@ def folds(examples: list[Example], k: int = 5, seed: int = 0) -> list[np.ndarray
     return fold_of
 
 
-def cross_val_margins(examples: list[Example], docs: list[list[str]] | None = None, k: int = 5,
-                    c: dict[str, float] | None = None) -> dict[str, tuple[list[str], np.ndarray]]:
-    """Out-of-fold margins of every head for every training example."""
-    docs = docs if docs is not None else featurise(examples)
-    fold_of = folds(examples, k)
-    out: dict[str, tuple[list[str], np.ndarray]] = {}
-    for f in range(k):
-        tr = [i for i in range(len(examples)) if fold_of[i] != f]
-        te = [i for i in range(len(examples)) if fold_of[i] == f]
-        fitted = fit([docs[i] for i in tr], [examples[i] for i in tr], c)
-        probs = predict_margins(fitted, [docs[i] for i in te])
-        for head, (classes, p) in probs.items():
-            if head not in out:
-                out[head] = (classes, np.zeros((len(examples), len(classes))))
-            out[head][1][te] = p
-    return out
-
-
