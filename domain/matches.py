@@ -15,14 +15,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterable
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from domain.categories import requires_approval
 from domain.models import (
-    ACCEPTED, ASKING, DECLINED, DONE, ESCALATED, EXPIRED, MATCHED, RECEIVED, RESOLVED, SUGGESTED,
-    TENTATIVE, WITHDRAWN, Match, Need, Person,
+    ACCEPTED, ASKING, DECLINED, DONE, ESCALATED, EXPIRED, MATCHED, RECEIVED, RESOLVED, SUGGESTED, TENTATIVE,
+    WITHDRAWN, Match, Need, Person,
 )
 from domain.needs import move
 
@@ -223,8 +223,6 @@ class HelpGiven:
 def help_given(session: Session, volunteer_ids: Iterable[int] | None, start: datetime, end: datetime,
                area_condition=None) -> list[HelpGiven]:
     """Help completed per volunteer between start and end (for thanks letters and the 協議体)."""
-    from sqlalchemy import func
-
     stmt = (select(Match.volunteer_id, Person.display_name, Need.category, func.count(),
                    func.min(Match.done_at), func.max(Match.done_at))
             .join(Need, Need.id == Match.need_id).join(Person, Person.id == Match.volunteer_id)
