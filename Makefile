@@ -24,7 +24,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/webhook.py
-	$(BIN)/python bench/matching.py
+	$(BIN)/python bench/suggestions.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

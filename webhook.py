@@ -10,6 +10,8 @@ import hmac
 import threading
 from datetime import timedelta
 from dataclasses import dataclass, field
+from html import escape
+from urllib.parse import urlsplit
 
 import structlog
 from flask import Flask, jsonify, request
@@ -77,10 +79,6 @@ class Services:
 
     def console_deps(self):
         """What the console needs: sessions, clock, LINE Login settings and the case notifier."""
-        import hashlib
-        import hmac
-        from datetime import timedelta
-
         from bot.case_notifier import OutboxCaseNotifier
         from console import ConsoleDeps, ConsoleSettings
 
@@ -139,8 +137,6 @@ class Services:
 def privacy_url(console_url: str, public_url: str = "") -> str:
     """The full privacy policy is served by this app at /privacy: at its public address, or
     beside the console."""
-    from urllib.parse import urlsplit
-
     if public_url:
         return public_url.rstrip("/") + "/privacy"
     if not console_url:
@@ -204,8 +200,6 @@ def create_app(config: Config | None = None, services: Services | None = None) -
     @app.get("/privacy")
     def privacy():
         """The full privacy policy (its text is the catalogue's), linked from the LINE notice."""
-        from html import escape
-
         from bot.messages.resident import RESIDENT
 
         body = RESIDENT["privacy_policy"].format(retention_days=config.retention_days,

@@ -28,7 +28,7 @@ from sqlalchemy import create_engine, insert, text
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from matching import City, bulk, pct  # noqa: E402  (bench/matching.py: the same city)
+from suggestions import City, bulk, pct  # noqa: E402  (bench/suggestions.py: the same city)
 
 from domain import escalation as esc  # noqa: E402
 from domain.categories import CATEGORY_CODES  # noqa: E402

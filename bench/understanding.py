@@ -55,7 +55,7 @@ def main() -> int:
     from domain.understanding import understand
     from domain.understanding.analysis import get_dictionary
     from domain.understanding.corpus import test_set, training_set
-    from domain.understanding.matching import get_lexicon
+    from domain.understanding.rules import get_lexicon
     from domain.understanding.model import get_reader
 
     get_dictionary()

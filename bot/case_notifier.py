@@ -20,7 +20,7 @@ from bot.messages.resident import RESIDENT
 from domain import escalation as esc
 from domain.categories import label as category_label
 from domain.labels import area_label
-from domain.matching import suggest_resources
+from domain.suggestions import suggest_resources
 from domain.models import Match, Need, Person
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import coordinator as coordinator_bot
-from bot import escalation as escalation_bot
+from bot import cases as escalation_bot
 from bot import meetings as meeting_bot
 from bot import notify, outbox, postbacks, richmenu
 from domain.clock import TOKYO
@@ -39,7 +39,7 @@ from domain.intake import (
     wanted_to_json,
     wanted_from_when,
 )
-from domain.matching import suggest_resources, suggest_resources_for, volunteers_to_ask
+from domain.suggestions import suggest_resources, suggest_resources_for, volunteers_to_ask
 from domain.models import CONSENT_REFUSED, CONSENT_WITHDRAWN, DISTRICT, Area, Match, Need, Person
 from domain.models import VOLUNTEER as VOLUNTEER_ROLE
 from domain.schedule import PART_HOURS, PARTS, WEEKDAY_JA, weekdays_of

@@ -45,7 +45,6 @@ from bot.outbox import (
 from domain.clock import Clock
 from domain.db import transaction
 from domain.personal_data import redact_message_body
-from bot.outbox import FAILED, MULTICAST, PENDING, PUSH, REPLY, SENDING, SENT, OutboxMessage
 
 log = structlog.get_logger(__name__)
 

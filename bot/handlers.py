@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot import outbox
 from bot import dialogue, postbacks, routes  # noqa: F401  (routes registers the verbs)
-from bot import escalation as escalation_bot
+from bot import cases as escalation_bot
 from bot import state as convo_state
 from domain import people
 from domain.db import transaction

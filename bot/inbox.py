@@ -2,19 +2,23 @@
 from __future__ import annotations
 
 import json
+import queue
 import re
-from functools import lru_cache
+import threading
+import time
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any, Iterable
 
 import structlog
 from sqlalchemy import (
-    BigInteger, Boolean, Index, Integer, String, Text, and_, bindparam, exists, literal_column, select, text,
-    update,
+    BigInteger, Boolean, Connection, Index, Integer, String, Text, bindparam, literal_column,
+    select, text, update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy import Connection
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError, StatementError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from domain.base import Base
@@ -444,8 +448,6 @@ def parse_webhook_body(raw: bytes) -> tuple[str, list[dict[str, Any]]]:
 def refused_as_data(exc: BaseException) -> bool:
     """True when storing failed for the data itself (a retry would fail the same way), rather
     than for the database being busy or away."""
-    from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
-
     if isinstance(exc, (DataError, IntegrityError)):
         return True
     if isinstance(exc, DBAPIError):
@@ -465,9 +467,6 @@ class GroupCommit:
     """
 
     def __init__(self, engine, clock, max_batch: int = 64, timeout: float = 10.0, *, start: bool = True):
-        import queue
-        import threading
-
         self._engine = engine
         self._clock = clock
         self._max_batch = max_batch
@@ -483,8 +482,6 @@ class GroupCommit:
 
     def submit(self, destination: str, events: list[dict[str, Any]]):
         """Queue a request's events; the Future gives how many were new once committed."""
-        from concurrent.futures import Future
-
         done: Future = Future()
         self._queue.put((destination, events, done))
         return done
@@ -493,8 +490,6 @@ class GroupCommit:
         return self.submit(destination, events).result(timeout=self._timeout)
 
     def _run(self) -> None:
-        import queue
-
         while True:
             batch = [self._queue.get()]
             while len(batch) < self._max_batch:
@@ -521,8 +516,6 @@ class GroupCommit:
                 done.set_result(count)
 
     def _commit(self, batch) -> list[int]:
-        from sqlalchemy.exc import DBAPIError
-
         for attempt in (1, 2):
             try:
                 with self._engine.connect() as connection:
@@ -546,10 +539,6 @@ class GroupCommit:
         a try) while a busy worker takes the lock again and again: the webhook asks for the
         lock every half millisecond instead, so it gets in at the first gap between the worker's
         transactions (the worker leaves one, see EventWorker's pause)."""
-        import time
-
-        from sqlalchemy.exc import OperationalError
-
         raw = connection.connection.dbapi_connection
         raw.execute("PRAGMA busy_timeout=0")
         deadline = time.monotonic() + self._timeout

@@ -19,12 +19,16 @@ from linebot.v3.messaging import (
     ApiException,
     Configuration,
     MessagingApi,
+    MessagingApiBlob,
     MulticastRequest,
     PushMessageRequest,
     ReplyMessageRequest,
+    RichMenuRequest,
 )
 from linebot.v3.oauth import ApiException as OAuthApiException
 from pydantic import ValidationError
+
+from domain.settings import LINE_API_DEFAULT
 
 
 # Not sent at all: no channel access token could be issued (retryable; nothing reached LINE).
@@ -107,11 +111,22 @@ class LineApi:
         self._configuration = configuration
         self._client = ApiClient(configuration)
         self._api = MessagingApi(self._client)
+        # Configuration(host=…) sends every call to that host. LINE serves rich menu images on
+        # api-data.line.me, so against the real API the blob client keeps the SDK's own
+        # per-operation host; a simulator (any other base URL) serves both.
+        base = base_url.rstrip("/")
+        blob_configuration = Configuration(host=None if base == LINE_API_DEFAULT.rstrip("/") else base,
+                                           access_token=access_token or "")
+        blob_configuration.retries = configuration.retries
+        self._blob_configuration = blob_configuration
+        self._blob_client = ApiClient(blob_configuration)
+        self._blob = MessagingApiBlob(self._blob_client)
         self._timeout = timeout
         self._tokens = tokens
 
     def close(self) -> None:
         self._client.close()
+        self._blob_client.close()
         if self._tokens is not None:
             self._tokens.close()
 
@@ -127,8 +142,10 @@ class LineApi:
             return LineResponse(NO_TOKEN, f"{type(exc).__name__}: no answer from LINE's token endpoint")
         # The SDK reads the token both from its configuration and from a default header set
         # when the client was made: keep both current.
-        self._configuration.access_token = token
-        self._client.default_headers["Authorization"] = "Bearer " + token
+        for configuration, client in ((self._configuration, self._client),
+                                      (self._blob_configuration, self._blob_client)):
+            configuration.access_token = token
+            client.default_headers["Authorization"] = "Bearer " + token
         return None
 
     def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> LineResponse:
@@ -153,7 +170,8 @@ class LineApi:
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             return LineResponse(0, f"{type(exc).__name__}: no answer from LINE")
         data = result.data.to_dict() if hasattr(result.data, "to_dict") else result.data
-        return LineResponse(result.status_code, json.dumps(data or {}), dict(result.headers or {}))
+        body = "" if isinstance(data, (bytes, bytearray)) else json.dumps(data or {})  # an image: not kept
+        return LineResponse(result.status_code, body, dict(result.headers or {}))
 
     def quota(self) -> tuple[int | None, int] | None:
         """(this month's limit or None when unlimited, messages used so far), or None when
@@ -202,7 +220,7 @@ class LineApi:
 
     # -- rich menus per user (linked when a role is given, unlinked when taken) --
     def rich_menus(self) -> list[dict[str, Any]]:
-        response = self._call(self._api.get_rich_menu_list_with_http_info)
+        response = self.rich_menu_list()
         if not response.ok:
             return []
         try:
@@ -215,3 +233,27 @@ class LineApi:
 
     def unlink_rich_menu(self, user_id: str) -> LineResponse:
         return self._call(self._api.unlink_rich_menu_id_from_user_with_http_info, user_id)
+
+    # -- the channel's rich menus (`sasaeai richmenu deploy`: admin calls, a failed run is re-run) --
+    def rich_menu_list(self) -> LineResponse:
+        return self._call(self._api.get_rich_menu_list_with_http_info)
+
+    def default_rich_menu_id(self) -> LineResponse:
+        return self._call(self._api.get_default_rich_menu_id_with_http_info)
+
+    def create_rich_menu(self, definition: dict[str, Any]) -> LineResponse:
+        return self._call(self._api.create_rich_menu_with_http_info, RichMenuRequest.from_dict(definition))
+
+    def set_default_rich_menu(self, rich_menu_id: str) -> LineResponse:
+        return self._call(self._api.set_default_rich_menu_with_http_info, rich_menu_id)
+
+    def delete_rich_menu(self, rich_menu_id: str) -> LineResponse:
+        return self._call(self._api.delete_rich_menu_with_http_info, rich_menu_id)
+
+    def rich_menu_image(self, rich_menu_id: str) -> LineResponse:
+        """Whether the menu has an image (status 200 or 404); the image itself is not kept."""
+        return self._call(self._blob.get_rich_menu_image_with_http_info, rich_menu_id)
+
+    def set_rich_menu_image(self, rich_menu_id: str, png: bytes) -> LineResponse:
+        return self._call(self._blob.set_rich_menu_image_with_http_info, rich_menu_id, png,
+                          _headers={"Content-Type": "image/png"})

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any, Callable
 
 import structlog
+from sqlalchemy.exc import DataError, DBAPIError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import inbox
@@ -40,8 +41,6 @@ class Unfixable(Exception):
 def no_retry_can_fix(exc: BaseException) -> str | None:
     """Why handling this event again would fail the same way, or None when a retry may succeed
     (the database busy or away, a lost connection, a race on a unique key, an unknown error)."""
-    from sqlalchemy.exc import DataError, DBAPIError, StatementError
-
     if isinstance(exc, Unfixable):
         return "unfixable"
     if isinstance(exc, DataError):

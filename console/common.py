@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import abort, request
+from flask import abort, g
 from sqlalchemy import select
 
 from console.blueprint import db, me, now, scope
@@ -27,10 +27,6 @@ def int_arg(value: str | None) -> int | None:
         return int(value) if value not in (None, "") else None
     except ValueError:
         return None
-
-
-def ints(name: str) -> list[int]:
-    return [v for v in (int_arg(x) for x in request.form.getlist(name)) if v is not None]
 
 
 def today() -> date:
@@ -65,8 +61,6 @@ def check_areas(area_ids: list[int]) -> list[int]:
 
 def area_names() -> dict[int, str]:
     """「安積地区 日出山」 for every area, read once per request (instead of a query per row)."""
-    from flask import g
-
     if "console_area_names" not in g:
         areas = {a.id: a for a in db().scalars(select(Area))}
         names = {}

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from console.blueprint import bp, db, deps, me, now, scope
 from domain import cases
 from domain import escalation as esc
-from domain.matching import suggest_resources, suggest_volunteers
+from domain.suggestions import suggest_resources, suggest_volunteers
 from domain.models import NEED_STATUSES, URGENCIES, Need, Person, RESOURCE_STATUSES
 
 

@@ -208,10 +208,6 @@ def district_of(session: Session, area: Area) -> Area | None:
     return next((a for a in ancestors(session, area) if a.layer == DISTRICT), None)
 
 
-def city_of(session: Session, area: Area) -> Area | None:
-    return next((a for a in ancestors(session, area) if a.layer == CITY), None)
-
-
 def by_code(session: Session, code: str) -> Area | None:
     return session.scalar(select(Area).where(Area.code == code))
 

@@ -1,6 +1,6 @@
 """Working a case: finding it within one's scope, reaching the resident, and the lists.
 
-- `get_case` (and `get_need`): a row by id, only inside the coordinator's scope; anything else
+- `get_case`: a row by id, only inside the coordinator's scope; anything else
   is "not found" (existence is not revealed) and leaves an audit row.
 - `contact_for`: the name, phone, neighbourhood and words needed to make contact; every view
   is written to the audit trail.
@@ -102,13 +102,6 @@ def get_case(session: Session, scope: Scope, escalation_id: int, actor: Person |
                                                         scope.where(esc.Escalation.area_id)))
     if found is None:
         raise _not_found(session, actor, now, f"escalation {escalation_id}")
-    return found
-
-
-def get_need(session: Session, scope: Scope, need_id: int, actor: Person | None, now: datetime) -> Need:
-    found = session.scalar(select(Need).where(Need.id == need_id, scope.where(Need.area_id)))
-    if found is None:
-        raise _not_found(session, actor, now, f"need {need_id}")
     return found
 
 
@@ -244,7 +237,7 @@ def connect_volunteer(session: Session, escalation_id: int, coordinator: Person,
                       now: datetime, notifier: CaseNotifier) -> int:
     """Ask one volunteer the system suggests for this case; returns how many cards went."""
     from domain import matches as match_rules
-    from domain.matching import suggest_volunteers
+    from domain.suggestions import suggest_volunteers
 
     case = session.get(esc.Escalation, escalation_id)
     esc.check_access(session, coordinator, case)
@@ -260,7 +253,7 @@ def connect_volunteer(session: Session, escalation_id: int, coordinator: Person,
 def connect_resource(session: Session, escalation_id: int, coordinator: Person, resource_id: int,
                      now: datetime, notifier: CaseNotifier) -> bool:
     """Send the resident one resource the system suggests for this case."""
-    from domain.matching import suggest_resources
+    from domain.suggestions import suggest_resources
 
     case = session.get(esc.Escalation, escalation_id)
     esc.check_access(session, coordinator, case)

@@ -19,7 +19,7 @@ from domain import offers as offer_rules
 from domain import people
 from domain.areas import import_areas, read_area_file
 from domain.models import (
-    CITY, DISTRICT, RESIDENT, RESOURCE_ACTIVE, RESOURCE_CANDIDATE, Area, Offer, Resource,
+    DISTRICT, RESIDENT, RESOURCE_ACTIVE, RESOURCE_CANDIDATE, Area, Offer, Resource,
 )
 from domain.resources import SOURCE_DEMO, SOURCE_OFFER, apply, create_resource
 from domain.schedule import PART_BY_CODE, parse_rules, parse_weekdays, to_tokyo
@@ -163,5 +163,3 @@ def load_demo(session: Session, now: datetime, directory: Path = DEMO_DIR) -> De
     return report
 
 
-def demo_city(session: Session) -> Area | None:
-    return session.scalar(select(Area).where(Area.layer == CITY, Area.code == "koriyama"))

@@ -11,7 +11,7 @@ erasing the person can reach it (domain.personal_data).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, event, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
@@ -22,7 +22,7 @@ from domain import needs as need_rules
 from domain.areas import ancestors, district_of
 from domain.base import Base
 from domain.models import (
-    CITY, COORDINATOR, DISTRICT, NORMAL, URGENT, Area, CoordinatorArea, Id, Need, Person,
+    CITY, COORDINATOR, NORMAL, URGENT, Area, Id, Need, Person,
 )
 from domain.people import can_see_area, city_coordinators, coordinators_for_area
 

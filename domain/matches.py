@@ -15,14 +15,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterable
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from domain.categories import requires_approval
 from domain.models import (
-    ACCEPTED, ASKING, DECLINED, DONE, ESCALATED, EXPIRED, MATCHED, RECEIVED, RESOLVED, SUGGESTED,
-    TENTATIVE, WITHDRAWN, Match, Need, Person,
+    ACCEPTED, ASKING, DECLINED, DONE, ESCALATED, EXPIRED, MATCHED, RECEIVED, RESOLVED, SUGGESTED, TENTATIVE,
+    WITHDRAWN, Match, Need, Person,
 )
 from domain.needs import move
 
@@ -176,20 +176,6 @@ def complete_match(session: Session, match: Match, now: datetime, by: Person | N
     session.flush()
 
 
-def withdraw_match(session: Session, match: Match, now: datetime, by: Person | None = None) -> None:
-    """An accepted volunteer cannot go after all: the need goes to the coordinator."""
-    _move_match(match, WITHDRAWN, now)
-    need = session.get(Need, match.need_id)
-    if need.status == MATCHED:
-        move(need, ESCALATED, now, by=by, note="担い手が辞退")
-    session.flush()
-
-
-def accepted_match(session: Session, need_id: int) -> Match | None:
-    return session.scalar(select(Match).where(Match.need_id == need_id,
-                                              Match.status.in_((ACCEPTED, DONE))))
-
-
 def expire_tentative(session: Session, need: Need, now: datetime) -> int:
     """Close the open requests of a need (deadline passed, or the need was closed)."""
     result = session.execute(update(Match).where(Match.need_id == need.id,
@@ -237,8 +223,6 @@ class HelpGiven:
 def help_given(session: Session, volunteer_ids: Iterable[int] | None, start: datetime, end: datetime,
                area_condition=None) -> list[HelpGiven]:
     """Help completed per volunteer between start and end (for thanks letters and the 協議体)."""
-    from sqlalchemy import func
-
     stmt = (select(Match.volunteer_id, Person.display_name, Need.category, func.count(),
                    func.min(Match.done_at), func.max(Match.done_at))
             .join(Need, Need.id == Match.need_id).join(Person, Person.id == Match.volunteer_id)

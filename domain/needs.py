@@ -92,9 +92,3 @@ def history(session: Session, need_id: int) -> list[NeedTransition]:
                                 .order_by(NeedTransition.id)))
 
 
-def open_needs(session: Session, area_ids: list[int] | None = None,
-               statuses: frozenset[str] = OPEN_STATUSES) -> list[Need]:
-    stmt = select(Need).where(Need.status.in_(sorted(statuses))).order_by(Need.created_at)
-    if area_ids is not None:
-        stmt = stmt.where(Need.area_id.in_(area_ids))
-    return list(session.scalars(stmt))

@@ -157,12 +157,6 @@ def coordinators_for_area(session: Session, area_id: int) -> list[Person]:
     return people or city_coordinators(session, area)
 
 
-def areas_of_coordinator(session: Session, person: Person) -> list[Area]:
-    return list(session.scalars(
-        select(Area).join(CoordinatorArea, CoordinatorArea.area_id == Area.id)
-        .where(CoordinatorArea.person_id == person.id).order_by(Area.code)))
-
-
 def can_see_area(session: Session, coordinator: Person, area_id: int) -> bool:
     """A coordinator sees only their own district (city coordinators see all): domain.scope."""
     from domain.scope import scope_of

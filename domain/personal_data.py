@@ -28,15 +28,15 @@ from sqlalchemy import ColumnElement, bindparam, column, delete, func, or_, sele
 from sqlalchemy.orm import Session
 
 from domain import escalation as esc_rules
-from domain.base import UTCDateTime
 from domain import needs as need_rules
+from domain.base import UTCDateTime
 from domain.cases import CaseMessage
-from domain.readings import Reading
 from domain.escalation import AuditEntry, CaseNote, Escalation, Proposal
 from domain.models import (
-    ADMIN, CONSENT_GIVEN, CONSENT_REFUSED, CONSENT_WITHDRAWN, COORDINATOR, RESOURCE_CANDIDATE, Match,
-    Need, NeedTransition, Offer, Person, PersonRole, Resource,
+    ADMIN, CONSENT_GIVEN, CONSENT_REFUSED, CONSENT_WITHDRAWN, COORDINATOR, RESOURCE_CANDIDATE, Match, Need,
+    NeedTransition, Offer, Person, PersonRole, Resource,
 )
+from domain.readings import Reading
 
 # -- what a column can hold ---------------------------------------------------------------------
 IDENTIFIER = "identifier"    # a LINE user id (or something that contains one)
@@ -591,8 +591,6 @@ class Held:
 
 def held_about(session: Session, person: Person) -> Held:
     """Everything the service holds about a person, for 「わたしのデータを見る」."""
-    from sqlalchemy import func
-
     needs = list(session.scalars(select(Need).where(Need.person_id == person.id).order_by(Need.created_at)))
     need_ids = [n.id for n in needs] or [-1]
     case_ids = select(Escalation.id).where(Escalation.need_id.in_(need_ids))

@@ -18,7 +18,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, String, Text, func, or_, select
+from sqlalchemy import Boolean, Float, ForeignKey, Index, String, Text, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from domain.base import Base
@@ -137,11 +137,6 @@ def review(reading: Reading, reviewer: Person, now: datetime, *, category: str |
     reading.reviewed_safety = chosen_safety
     reading.reviewed_by_id = reviewer.id
     reading.reviewed_at = now
-
-
-def count_to_review(session: Session, scope: Scope) -> int:
-    return session.scalar(select(func.count()).select_from(Reading).where(
-        scope.where(Reading.area_id), _review_condition(), Reading.reviewed_at.is_(None))) or 0
 
 
 # -- identifiers out --------------------------------------------------------------------------------

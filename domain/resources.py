@@ -1,18 +1,20 @@
 """社会資源: creating, scheduling, closing, and a resident's offered space as a candidate."""
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import date, datetime
 from typing import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from domain.categories import PROVIDER_TYPES, RESOURCE_KINDS
 from domain.categories import category as check_category
 from domain.geo import valid_lat_lon
 from domain.models import (
-    RESOURCE_ACTIVE, RESOURCE_CANDIDATE, RESOURCE_INACTIVE, RESOURCE_STATUSES, Person, Resource,
-    ResourceArea, ResourceCategory, ResourceClosure, ResourceCoverage, ResourceSchedule,
+    RESOURCE_ACTIVE, RESOURCE_CANDIDATE, RESOURCE_INACTIVE, RESOURCE_STATUSES, Person, Resource, ResourceArea,
+    ResourceCategory, ResourceClosure, ResourceCoverage, ResourceSchedule,
 )
 from domain.people import require_consent
 from domain.schedule import Rule, to_tokyo
@@ -175,9 +177,6 @@ def rules_from_words(words: str) -> list[Rule]:
     Only explicit 〇曜 / 平日 / 毎日 / 土日 count (a bare 日 or 月 in free text is not a day);
     nothing said gives no rule (the coordinator asks when they visit).
     """
-    import re
-    import unicodedata
-
     from domain.jp_calendar import WEEKDAYS as WEEKDAY_JA
     from domain.schedule import ALL_DAYS, WEEKDAYS_MON_FRI, WEEKEND, WEEKLY, ScheduleParseError, parse_times
 
@@ -224,8 +223,6 @@ def not_verified_since(session: Session, area_condition, today: date, months: in
 
     `area_condition` is the scope's condition on ResourceArea.area_id (Scope.where).
     """
-    from sqlalchemy import or_
-
     year, month = today.year, today.month - months
     while month <= 0:
         year, month = year - 1, month + 12

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Any, ClassVar, Mapping
 
@@ -255,8 +256,6 @@ class Config(BaseSettings):
 
     def deadline_policy(self):
         """The escalation deadlines these settings describe."""
-        from datetime import time, timedelta
-
         from domain.escalation import DeadlinePolicy
 
         start, end = (time.fromisoformat(part.strip()) for part in self.business_hours.split("-"))

@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 import os
 
+from werkzeug.serving import make_server
+
 from .server import create_app
 
 
@@ -31,7 +33,6 @@ def main(argv: list[str] | None = None) -> int:
                              "(LINE_CHANNEL_SECRET / LINE_CHANNEL_ACCESS_TOKEN or the flags)")
     app = create_app(args.channel_secret, args.access_token, args.webhook_url,
                      reply_token_ttl=args.reply_token_ttl, channel_id=args.channel_id)
-    from werkzeug.serving import make_server
 
     server = make_server(args.host, args.port, app, threaded=True)
     base = f"http://{args.host}:{server.port}"

@@ -11,7 +11,7 @@ import itertools
 import secrets
 import threading
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
 RETRY_KEY_TTL_SECONDS = 24 * 3600  # LINE keeps accepted retry keys for 24 h (unconfirmed)
@@ -182,7 +182,6 @@ class SimState:
 
     # --- monthly quota ---------------------------------------------------------------
     def month(self) -> str:
-        from datetime import timedelta
         return (self.clock.now().astimezone(timezone.utc) + timedelta(hours=9)).strftime("%Y-%m")
 
     def usage_this_month(self) -> int:

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from domain.clock import TOKYO, Clock
 from domain.db import transaction
-from scheduler import escalations, jobs
+from scheduler import case_jobs, jobs
 from scheduler.deps import JobDeps
 
 log = structlog.get_logger(__name__)
@@ -61,10 +61,10 @@ class Runner:
     def __init__(self, sessions: sessionmaker[Session], clock: Clock, deps: JobDeps):
         self.sessions, self.clock, self.deps = sessions, clock, deps
         self._plain: dict[str, Callable] = {
-            "escalations": escalations.every_minute,
-            "daily-summary": escalations.send_daily_summaries,
-            "retention-purge": escalations.purge_unfollowed,
-            "retention-reduce": escalations.reduce_old_records,
+            "escalations": case_jobs.every_minute,
+            "daily-summary": case_jobs.send_daily_summaries,
+            "retention-purge": case_jobs.purge_unfollowed,
+            "retention-reduce": case_jobs.reduce_old_records,
         }
 
     def tick(self) -> jobs.Report:
@@ -110,7 +110,7 @@ class Runner:
         except Exception:  # keep the scheduler alive; the next run tries again
             log.exception("scheduler.job_failed", job=name)
 
-    def once(self) -> tuple[int, jobs.Report, escalations.Report]:
+    def once(self) -> tuple[int, jobs.Report, case_jobs.Report]:
         """`sasaeai scheduler --once`: the series, the reminders and the escalation tick."""
         return self.extend(), self.tick(), self.run_plain("escalations")
 

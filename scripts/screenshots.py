@@ -152,7 +152,7 @@ class Stack:
         if richmenu:
             from cli.commands.richmenu import deploy_all
 
-            menus = deploy_all(self.sim_server.url, DEMO_TOKEN, say=lambda _m: None)
+            menus = deploy_all(self.services.line_api, say=lambda _m: None)
             self.richmenu_id = menus["resident"].rich_menu_id
 
     def close(self) -> None:

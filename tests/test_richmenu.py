@@ -12,6 +12,7 @@ from linesim.serving import serve_in_thread
 from linesim.validation import image_size, validate_richmenu
 from bot import postbacks, richmenu
 from cli import main as cli_main
+from bot.line_api import LineApi
 from cli.commands.richmenu import DeployError, deploy
 
 TOKEN = "richmenu-test-token"
@@ -36,7 +37,7 @@ def sim(_server) -> SimulatorClient:
 
 def run(sim: SimulatorClient, **kwargs):
     messages: list[str] = []
-    result = deploy(sim.base_url, TOKEN, say=messages.append, **kwargs)
+    result = deploy(LineApi(sim.base_url, TOKEN), say=messages.append, **kwargs)
     return result, messages
 
 
@@ -203,10 +204,8 @@ def test_dry_run_prints_the_json_and_sends_nothing(sim, monkeypatch, capsys):
 
 def test_the_blob_client_goes_to_api_data_against_real_line():
     """Configuration(host=…) would send the image to api.line.me; LINE takes it on api-data."""
-    from cli.commands.richmenu import _clients
-
-    api, blob = _clients("https://api.line.me", "t")
-    assert api.api_client.configuration.host == "https://api.line.me"
-    assert blob.api_client.configuration.host is None  # the SDK's per-operation api-data host
-    _, sim_blob = _clients("http://127.0.0.1:8081", "t")
+    line = LineApi("https://api.line.me", "t")
+    assert line._api.api_client.configuration.host == "https://api.line.me"
+    assert line._blob.api_client.configuration.host is None  # the SDK's per-operation api-data host
+    sim_blob = LineApi("http://127.0.0.1:8081", "t")._blob
     assert sim_blob.api_client.configuration.host == "http://127.0.0.1:8081"

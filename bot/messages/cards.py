@@ -8,7 +8,7 @@ import re
 from typing import Any, Sequence
 
 from bot.messages import postback as postbacks
-from domain.matching import ResourceSuggestion
+from domain.suggestions import ResourceSuggestion
 from bot.messages.build import Action, Message, flex, postback, shorten, uri
 from bot.messages.coordinator import COORDINATOR
 from bot.messages.resident import RESIDENT
@@ -62,15 +62,6 @@ def tel_uri(phone: str) -> str | None:
 
 # Numbers said in safety answers: 119番, #7119, 0570-064-556, 188 … (each becomes a dial button).
 _DIALLABLE = re.compile(r"#\d{4}|0\d{1,4}-\d{1,4}-\d{3,4}|(?<![\d-])(?:110|119|188|189)(?![\d-])")
-
-
-def dial_actions(body: str, limit: int = 13) -> list[Action]:
-    """A tel: button for every phone number in a text, in the order they appear."""
-    actions: list[Action] = []
-    for number in dict.fromkeys(_DIALLABLE.findall(body)):
-        link = "tel:" + number.replace("#", "%23").replace("-", "")
-        actions.append(uri(RESIDENT["dial"].format(number=number), link))
-    return actions[:limit]
 
 
 def _place(s: ResourceSuggestion) -> str:

@@ -3,13 +3,17 @@ from __future__ import annotations
 
 import signal
 import threading
+import unicodedata
 from contextlib import contextmanager
+from datetime import timezone
 from typing import Iterator
 
 from sqlalchemy.orm import Session
 
-from domain.settings import Config
+from domain.clock import TOKYO
+from domain.db import make_engine, make_session_factory, transaction
 from domain.logs import configure_logging
+from domain.settings import Config
 
 
 def setup(**overrides) -> Config:
@@ -33,8 +37,6 @@ def stop_on_signals() -> threading.Event:
 @contextmanager
 def unit_of_work() -> Iterator[Session]:
     """One transaction on DATABASE_URL for a command; the engine is closed afterwards."""
-    from domain.db import make_engine, make_session_factory, transaction
-
     engine = make_engine(setup().database_url)
     try:
         with transaction(make_session_factory(engine)) as session:
@@ -45,8 +47,6 @@ def unit_of_work() -> Iterator[Session]:
 
 def display_width(value: str) -> int:
     """Columns a string takes in a terminal: 漢字 and かな take two."""
-    import unicodedata
-
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in value)
 
 
@@ -79,9 +79,7 @@ def _cut(value: str, width: int) -> str:
 
 def tokyo_time(moment) -> str:
     """A stored UTC time shown in Asia/Tokyo: 2026-11-26 10:00."""
-    from datetime import timezone
 
-    from domain.clock import TOKYO
 
     if moment is None:
         return "—"

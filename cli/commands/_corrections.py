@@ -9,11 +9,10 @@ from __future__ import annotations
 import sys
 
 from cli.commands._common import unit_of_work
+from domain.readings import CORPUS_COLUMNS, export_corrections
 
 
 def run_export_corrections(args) -> int:
-    from domain.readings import CORPUS_COLUMNS, export_corrections
-
     with unit_of_work() as session:
         rows = export_corrections(session)
     lines = ["\t".join(CORPUS_COLUMNS)] + [row.tsv() for row in rows]

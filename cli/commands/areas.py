@@ -3,21 +3,21 @@ from __future__ import annotations
 
 import sys
 
+from sqlalchemy import select
+
 from cli.commands._common import setup, table
+from domain.areas import AreaError, import_areas, read_area_file
+from domain.db import make_engine, make_session_factory, transaction
+from domain.models import Area
 
 
 def _sessions():
-    from domain.db import make_engine, make_session_factory
-
     config = setup()
     engine = make_engine(config.database_url)
     return engine, make_session_factory(engine)
 
 
 def run_import(args) -> int:
-    from domain.db import transaction
-    from domain.areas import AreaError, import_areas, read_area_file
-
     engine, sessions = _sessions()
     try:
         rows = read_area_file(args.file)
@@ -36,10 +36,6 @@ def run_import(args) -> int:
 
 
 def run_list(args) -> int:
-    from sqlalchemy import select
-
-    from domain.models import Area
-
     engine, sessions = _sessions()
     try:
         with sessions() as session:

@@ -11,7 +11,14 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.line_api import LineApi
+from bot.richmenu import link_for_roles
 from cli.commands._common import setup, unit_of_work
+from domain import people, staff
+from domain.areas import by_code
+from domain.clock import SystemClock
+from domain.models import Area, CoordinatorArea, Person
+from domain.people import find_by_line_id
 
 
 def _relink_menu(line_user_id: str, roles: set[str]) -> None:
@@ -20,8 +27,6 @@ def _relink_menu(line_user_id: str, roles: set[str]) -> None:
     if not config.line_channel_access_token:
         print("LINE_CHANNEL_ACCESS_TOKEN が未設定のため、リッチメニューは切り替えていません")
         return
-    from bot.richmenu import link_for_roles
-    from bot.line_api import LineApi
 
     api = LineApi(config.line_api_base_url, config.line_channel_access_token, timeout=config.line_request_timeout)
     try:
@@ -32,10 +37,6 @@ def _relink_menu(line_user_id: str, roles: set[str]) -> None:
 
 
 def run_assign(args) -> int:
-    from domain.clock import SystemClock
-    from domain import people
-    from domain.areas import by_code
-
     now = SystemClock().now()
     with unit_of_work() as session:
         area = by_code(session, args.area_code)
@@ -61,9 +62,6 @@ def run_assign(args) -> int:
 
 def remove_coordinator_now(session: Session, line_user_id: str, now: datetime) -> int | None:
     """Revoke the role and end the console sessions; None when there is no such person."""
-    from domain import staff
-    from domain.people import find_by_line_id
-
     person = find_by_line_id(session, line_user_id)
     if person is None:
         return None
@@ -71,9 +69,6 @@ def remove_coordinator_now(session: Session, line_user_id: str, now: datetime) -
 
 
 def run_remove(args) -> int:
-    from domain.clock import SystemClock
-    from domain.people import find_by_line_id
-
     with unit_of_work() as session:
         ended = remove_coordinator_now(session, args.line_user_id, SystemClock().now())
         if ended is None:
@@ -87,8 +82,6 @@ def run_remove(args) -> int:
 
 
 def run_list(args) -> int:
-    from domain.models import Area, CoordinatorArea, Person
-
     with unit_of_work() as session:
         rows = session.execute(select(Person.display_name, Person.line_user_id, Area.name, Area.layer)
                                .join(CoordinatorArea, CoordinatorArea.person_id == Person.id)

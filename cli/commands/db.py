@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 from cli.commands._common import setup
+from migrations import upgrade
 
 
 def run_upgrade(args) -> int:
-    from migrations import upgrade
-
     config = setup()
     upgrade(config.database_url, args.revision)
     print(f"データベースを最新の形にしました（リビジョン {args.revision}）" if args.revision == "head"

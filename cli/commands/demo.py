@@ -12,7 +12,17 @@ import threading
 
 import structlog
 
+from bot.richmenu import link_for_roles
 from cli.commands._common import setup, stop_on_signals
+from cli.commands.richmenu import deploy_all
+from domain.db import transaction
+from domain.demo_data import demo_line_user_id
+from linesim.client import SimulatorClient
+from linesim.server import create_app as create_simulator
+from linesim.serving import serve_in_thread
+from migrations import upgrade
+from scheduler import runner
+from webhook import Services, create_app
 
 log = structlog.get_logger(__name__)
 
@@ -27,7 +37,6 @@ def load_demo_data(services) -> str:
         from domain.demo_data import load_demo
     except ModuleNotFoundError:
         return "no demo data module"
-    from domain.db import transaction
 
     with transaction(services.sessions) as session:
         result = load_demo(session, services.clock.now())
@@ -38,7 +47,6 @@ def demo_side_users(sim) -> dict[str, str]:
     """The demo's volunteer (鈴木 博, 買い物 in 安積地区), 安積地区's coordinator and the city's, as
     simulator users with the LINE ids the demo data gave them, so their side can be watched (and
     the coordinators can log in to the console through the simulator's LINE Login)."""
-    from domain.demo_data import demo_line_user_id
 
     users = {"volunteer": ("vol-02", "担い手 鈴木 博"), "coordinator": ("coord-asaka", "安積地区 コーディネーター"),
              "city": ("coord-city", "市 コーディネーター")}
@@ -51,8 +59,6 @@ def demo_side_users(sim) -> dict[str, str]:
 
 def link_demo_menus(services, side: dict[str, str]) -> None:
     """The demo's coordinator and volunteer see their own rich menus, as after `coordinators assign`."""
-    from bot.richmenu import link_for_roles
-
     link_for_roles(services.line_api, side["coordinator"], {"coordinator"})
     link_for_roles(services.line_api, side["city"], {"coordinator"})
     link_for_roles(services.line_api, side["volunteer"], {"volunteer"})
@@ -61,7 +67,6 @@ def link_demo_menus(services, side: dict[str, str]) -> None:
 def start_scheduler(services, stop: threading.Event) -> threading.Thread:
     """The scheduler in this process, on the demo's database as its job store (what `sasaeai
     scheduler` does in production), so reminders, change notices and deadlines fire."""
-    from scheduler import runner
 
     thread = threading.Thread(target=runner.run, args=(services.engine, services.scheduler_runner(), stop),
                               name="scheduler", daemon=True)
@@ -70,12 +75,6 @@ def start_scheduler(services, stop: threading.Event) -> threading.Thread:
 
 
 def run(args) -> int:
-    from linesim.client import SimulatorClient
-    from linesim.server import create_app as create_simulator
-    from linesim.serving import serve_in_thread
-    from migrations import upgrade
-    from webhook import Services, create_app
-
     # The demo talks to its own simulator, so it makes up a channel unless one is given.
     os.environ.setdefault("LINE_CHANNEL_SECRET", DEMO_SECRET)
     os.environ.setdefault("LINE_CHANNEL_ACCESS_TOKEN", DEMO_TOKEN)
@@ -101,10 +100,8 @@ def run(args) -> int:
     services.start_background(stop)
     start_scheduler(services, stop)
 
-    from cli.commands.richmenu import deploy_all
 
-    deploy_all(sim_server.url, config.line_channel_access_token, console_url=config.console_url or None,
-               say=lambda _m: None)
+    deploy_all(services.line_api, console_url=config.console_url or None, say=lambda _m: None)
     sim = SimulatorClient(sim_server.url)
     resident = sim.create_user("住民 山田ハナ")["userId"]
     side = demo_side_users(sim)

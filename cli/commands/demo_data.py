@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 from cli.commands._common import setup
+from domain.clock import SystemClock
+from domain.db import make_engine, make_session_factory, transaction
+from domain.demo_data import load_demo
 
 
 def run_load(args) -> int:
-    from domain.clock import SystemClock
-    from domain.db import make_engine, make_session_factory, transaction
-    from domain.demo_data import load_demo
-
     config = setup()
     engine = make_engine(config.database_url)
     try:

@@ -1,13 +1,13 @@
 """`sasaeai escalations`: the city's lists — 資源開発 proposals by district and category, overdue cases."""
 from __future__ import annotations
 
+from bot.messages.coordinator import COORDINATOR
 from cli.commands._common import table, tokyo_time, unit_of_work
+from domain.categories import label
+from domain.escalation import overdue_cases, proposals_by_district_and_category
 
 
 def run_proposals(args) -> int:
-    from domain.categories import label
-    from domain.escalation import proposals_by_district_and_category
-
     with unit_of_work() as session:
         groups = proposals_by_district_and_category(session)
         if not groups:
@@ -20,10 +20,6 @@ def run_proposals(args) -> int:
 
 
 def run_overdue(args) -> int:
-    from domain.escalation import overdue_cases
-
-    from bot.messages.coordinator import COORDINATOR
-
     with unit_of_work() as session:
         rows = [[case.id, case.area.name, COORDINATOR["reasons"].get(case.reason, case.reason),
                  COORDINATOR["urgent"] if case.urgency == "urgent" else COORDINATOR["normal"],

@@ -1,11 +1,12 @@
 """`sasaeai events`: the dead letters — events parked after failing repeatedly."""
 from __future__ import annotations
 
+from bot import inbox
 from cli.commands._common import table, tokyo_time, unit_of_work
+from domain.clock import SystemClock
 
 
 def run_parked(args) -> int:
-    from bot import inbox
     with unit_of_work() as session:
         events = inbox.parked_events(session, args.limit)
         rows = [[event.id, event.event_type, tokyo_time(event.received_at), event.attempts,
@@ -18,8 +19,6 @@ def run_parked(args) -> int:
 
 
 def run_retry(args) -> int:
-    from bot import inbox
-    from domain.clock import SystemClock
     with unit_of_work() as session:
         done = inbox.requeue(session, args.event_id, SystemClock().now())
     print(f"イベント {args.event_id} を処理待ちにもどしました" if done

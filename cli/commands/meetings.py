@@ -6,17 +6,24 @@ the `sasaeai scheduler` process within a minute, through the outbox.
 """
 from __future__ import annotations
 
-from cli.commands._common import table, unit_of_work
-
 import argparse
 import functools
 import sys
 from datetime import date, datetime, time, timedelta
 
+from sqlalchemy import func, select
+
+from bot.messages.council import MODE_LABEL, day_text, tally_text, when_text
+from cli.commands._common import table, unit_of_work
+from domain import meetings as mtg
+from domain.areas import by_code
+from domain.clock import TOKYO, SystemClock
+from domain.meetings import ReminderSpec
+from domain.models import Area, Person
+from domain.people import find_by_line_id
+
 
 def _parse_local(value: str) -> datetime:
-    from domain.clock import TOKYO
-
     text = value.strip().replace("/", "-").replace("T", " ")
     for fmt in ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d"):
         try:
@@ -28,8 +35,6 @@ def _parse_local(value: str) -> datetime:
 
 def _reminders(value: str):
     """'7@09:00,1@09:00' → ReminderSpecs (days before @ local time)."""
-    from domain.meetings import ReminderSpec
-
     specs = []
     for part in (p.strip() for p in value.split(",") if p.strip()):
         days, _, at = part.partition("@")
@@ -42,9 +47,6 @@ def _reminders(value: str):
 
 
 def _person(session, token: str):
-    from domain.models import Person
-    from domain.people import find_by_line_id
-
     token = token.strip()
     person = session.get(Person, int(token)) if token.isdigit() else find_by_line_id(session, token)
     if person is None:
@@ -53,8 +55,6 @@ def _person(session, token: str):
 
 
 def _end_of(start: datetime, value: str | None, minutes: int) -> datetime:
-    from domain.clock import TOKYO
-
     start = start.astimezone(TOKYO)
     if not value:
         return start + timedelta(minutes=minutes)
@@ -65,24 +65,16 @@ def _end_of(start: datetime, value: str | None, minutes: int) -> datetime:
 
 
 def _print_warnings(warnings) -> None:
-    from bot.messages.council import day_text
-
     for w in warnings:
         print(f"⚠ 会議 {w.meeting_id}: {w.day.year}年{day_text(w.day)} は祝日（{w.name}）です。"
               "主催者にLINEでもお知らせします。")
 
 
 def _now() -> datetime:
-    from domain.clock import SystemClock
-
     return SystemClock().now()
 
 
 def run_create(args) -> int:
-    from domain import meetings as mtg
-    from domain.areas import by_code
-    from bot.messages.council import when_text
-
     now = _now()
     with unit_of_work() as session:
         area = by_code(session, args.area)
@@ -117,13 +109,6 @@ def run_create(args) -> int:
 
 
 def run_list(args) -> int:
-    from sqlalchemy import func, select
-
-    from domain import meetings as mtg
-    from domain.areas import by_code
-    from domain.models import Area
-    from bot.messages.council import MODE_LABEL, when_text
-
     with unit_of_work() as session:
         area = by_code(session, args.area) if args.area else None
         rows = mtg.list_meetings(session, _now(), area_id=area.id if area else None,
@@ -156,9 +141,6 @@ LAYER_LABELS = {"city": "第1層", "district": "第2層", "neighbourhood": "第3
 
 
 def run_change(args) -> int:
-    from domain import meetings as mtg
-    from bot.messages.council import when_text
-
     with unit_of_work() as session:
         meeting = mtg.get_meeting(session, args.meeting_id)
         start = args.start
@@ -176,8 +158,6 @@ def run_change(args) -> int:
 
 
 def run_cancel(args) -> int:
-    from domain import meetings as mtg
-
     with unit_of_work() as session:
         meeting = mtg.get_meeting(session, args.meeting_id)
         done = mtg.cancel_meeting(session, meeting, _now(), args.reason or "")
@@ -187,17 +167,12 @@ def run_cancel(args) -> int:
 
 
 def run_answers(args) -> int:
-    from domain import meetings as mtg
-    from bot.messages.council import tally_text
-
     with unit_of_work() as session:
         print(tally_text(mtg.tally(session, mtg.get_meeting(session, args.meeting_id))))
     return 0
 
 
 def run_minutes(args) -> int:
-    from domain import meetings as mtg
-
     with unit_of_work() as session:
         meeting = mtg.get_meeting(session, args.meeting_id)
         mtg.mark_minutes(session, meeting, _now(), args.note or "")
@@ -206,8 +181,6 @@ def run_minutes(args) -> int:
 
 
 def run_skip(args) -> int:
-    from domain import meetings as mtg
-
     with unit_of_work() as session:
         series = session.get(mtg.MeetingSeries, args.series_id)
         if series is None:
@@ -218,8 +191,6 @@ def run_skip(args) -> int:
 
 
 def run_move(args) -> int:
-    from domain import meetings as mtg
-
     with unit_of_work() as session:
         series = session.get(mtg.MeetingSeries, args.series_id)
         if series is None:
@@ -234,8 +205,6 @@ def _reporting_errors(run):
     """A refused change (unknown meeting, past start …) prints the reason and exits 1."""
     @functools.wraps(run)
     def wrapped(args) -> int:
-        from domain import meetings as mtg
-
         try:
             return run(args)
         except mtg.MeetingError as exc:

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
+from bot.outbox import FAILED, PENDING, OutboxMessage
 from cli.commands._common import table, tokyo_time, unit_of_work
+from domain.clock import SystemClock
 
 
 def run_failed(args) -> int:
-    from bot.outbox import FAILED, OutboxMessage
-
     with unit_of_work() as session:
         rows = [[row.id, row.kind, tokyo_time(row.created_at), row.attempts, (row.last_error or "")[:200]]
                 for row in session.scalars(select(OutboxMessage).where(OutboxMessage.status == FAILED)
@@ -21,9 +21,6 @@ def run_failed(args) -> int:
 
 
 def run_retry(args) -> int:
-    from domain.clock import SystemClock
-    from bot.outbox import FAILED, PENDING, OutboxMessage
-
     with unit_of_work() as session:
         result = session.execute(update(OutboxMessage)
                                  .where(OutboxMessage.id == args.message_id, OutboxMessage.status == FAILED)

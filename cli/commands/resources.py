@@ -2,17 +2,19 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from cli.commands._common import setup, table
+from domain.categories import CATEGORIES, RESOURCE_KINDS
+from domain.clock import SystemClock
+from domain.db import make_engine, make_session_factory, transaction
+from domain.importing import ImportFailed, import_resources, list_resources
+from domain.labels import area_label
+from domain.resources import rules_of
+from domain.schedule import describe_rules
 
 
 def run_import(args) -> int:
-    from pathlib import Path
-
-    from domain.clock import SystemClock
-    from domain.db import make_engine, make_session_factory, transaction
-    from domain.importing import ImportFailed, import_resources
-
     config = setup()
     engine = make_engine(config.database_url)
     sessions = make_session_factory(engine)
@@ -37,13 +39,6 @@ def run_import(args) -> int:
 
 
 def run_list(args) -> int:
-    from domain.categories import CATEGORIES, RESOURCE_KINDS
-    from domain.db import make_engine, make_session_factory
-    from domain.importing import list_resources
-    from domain.labels import area_label
-    from domain.resources import rules_of
-    from domain.schedule import describe_rules
-
     config = setup()
     engine = make_engine(config.database_url)
     try:

@@ -17,11 +17,17 @@ are deleted afterwards unless --keep-old is given; other menus on the channel ar
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from linebot.v3.messaging import RichMenuRequest
+
+from bot import richmenu
+from bot.line_api import LineApi, LineResponse
 from cli.commands._common import setup
+from webhook import Services
 
 
 @dataclass
@@ -44,118 +50,70 @@ class DeployError(RuntimeError):
 def _normalised(menu: dict[str, Any]) -> dict[str, Any]:
     """The definition as the SDK models it, without the id, so that a request and a response
     compare equal exactly when LINE holds the same menu."""
-    from linebot.v3.messaging import RichMenuRequest
-
     fields = {k: v for k, v in menu.items() if k != "richMenuId"}
     return RichMenuRequest.from_dict(fields).to_dict()
 
 
-def _clients(base_url: str, access_token: str):
-    import urllib3
-    from linebot.v3.messaging import ApiClient, Configuration, MessagingApi, MessagingApiBlob
-
-    from domain.settings import LINE_API_DEFAULT
-
-    def client(host: str | None) -> ApiClient:
-        configuration = Configuration(host=host, access_token=access_token)
-        # A silent retry of a POST could create a second menu; a failed run is simply re-run.
-        configuration.retries = urllib3.Retry(total=0, connect=0, read=0, redirect=0,
-                                              raise_on_status=False)
-        return ApiClient(configuration)
-
-    base_url = base_url.rstrip("/")
-    # Configuration(host=…) sends every call to that host, blob calls included. LINE serves
-    # rich menu images on api-data.line.me, so against the real API the blob client keeps
-    # the SDK's own per-operation host; a simulator (any other base URL) serves both.
-    blob_host = None if base_url == LINE_API_DEFAULT.rstrip("/") else base_url
-    return MessagingApi(client(base_url)), MessagingApiBlob(client(blob_host))
-
-
-def deploy(base_url: str, access_token: str, *, image: bytes | None = None,
-           keep_old: bool = False, timeout: float = 10.0,
+def deploy(line: LineApi, *, image: bytes | None = None, keep_old: bool = False,
            say: Callable[[str], None] = print, menu=None, console_url: str | None = None) -> DeployResult:
     """Make the residents' menu the channel's default (or, given a role's menu, make sure it
-    exists), sending only what is missing."""
-    from linebot.v3.messaging import ApiException, RichMenuRequest
-
-    from bot import richmenu
-
+    exists), sending only what is missing. Each call is sent once: a silent retry of a POST
+    could create a second menu; a failed run is simply re-run."""
     menu = menu or richmenu.RESIDENT_MENU
     is_default = menu is richmenu.RESIDENT_MENU
     image = menu.image_bytes() if image is None else image
     wanted = richmenu.definition(image) if is_default else menu.definition(image, console_url)
-    api, blob = _clients(base_url, access_token)
-    t = {"_request_timeout": timeout}
 
-    def call(what: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **t, **kwargs)
-        except ApiException as exc:
-            body = exc.body.decode("utf-8", "replace") if isinstance(exc.body, bytes) else exc.body
-            raise DeployError(f"{what}: LINE answered {exc.status}: {body}") from exc
-
-    def default_id() -> str | None:
-        try:
-            return api.get_default_rich_menu_id(**t).rich_menu_id
-        except ApiException as exc:
-            if exc.status == 404:  # no default menu
-                return None
-            raise DeployError(f"get default rich menu: LINE answered {exc.status}: {exc.body}") from exc
-
-    def has_image(rich_menu_id: str) -> bool:
-        try:
-            blob.get_rich_menu_image(rich_menu_id, **t)
-            return True
-        except ApiException as exc:
-            if exc.status == 404:
-                return False
-            raise DeployError(f"get rich menu image: LINE answered {exc.status}: {exc.body}") from exc
+    def call(what: str, response: LineResponse, *, missing_ok: bool = False) -> dict[str, Any] | None:
+        if response.ok:
+            return json.loads(response.body) if response.body else {}
+        if missing_ok and response.status == 404:
+            return None
+        raise DeployError(f"{what}: LINE answered {response.status}: {response.body}")
 
     def upload(rich_menu_id: str) -> None:
-        call("upload rich menu image", blob.set_rich_menu_image, rich_menu_id, image,
-             _headers={"Content-Type": "image/png"})
+        call("upload rich menu image", line.set_rich_menu_image(rich_menu_id, image))
 
-    menus = call("list rich menus", api.get_rich_menu_list).richmenus or []
-    current_default = default_id()
+    menus = call("list rich menus", line.rich_menu_list()).get("richmenus") or []
+    found = call("get default rich menu", line.default_rich_menu_id(), missing_ok=True)  # 404: no default
+    current_default = found.get("richMenuId") if found else None
     target = _normalised(wanted)
-    same = [m for m in menus if m.name == wanted["name"] and _normalised(m.to_dict()) == target]
-    existing = next((m for m in same if m.rich_menu_id == current_default), None) or (
+    same = [m for m in menus if m["name"] == wanted["name"] and _normalised(m) == target]
+    existing = next((m for m in same if m["richMenuId"] == current_default), None) or (
         same[0] if same else None)
 
     if existing is not None:
-        result = DeployResult(existing.rich_menu_id)
+        result = DeployResult(existing["richMenuId"])
         # A default menu has an image (LINE refuses a default without one); others may not.
-        if existing.rich_menu_id != current_default and not has_image(existing.rich_menu_id):
-            upload(existing.rich_menu_id)
+        if result.rich_menu_id != current_default and call(
+                "get rich menu image", line.rich_menu_image(result.rich_menu_id), missing_ok=True) is None:
+            upload(result.rich_menu_id)
             result.uploaded = True
-            say(f"uploaded the image of {existing.rich_menu_id}")
+            say(f"uploaded the image of {result.rich_menu_id}")
     else:
-        created = call("create rich menu", api.create_rich_menu, RichMenuRequest.from_dict(wanted))
-        result = DeployResult(created.rich_menu_id, created=True)
+        created = call("create rich menu", line.create_rich_menu(wanted))
+        result = DeployResult(created["richMenuId"], created=True)
         say(f"created rich menu {result.rich_menu_id} ({wanted['name']})")
         try:
             upload(result.rich_menu_id)
         except DeployError:
             # Do not leave a menu without an image behind (it could never be shown).
-            try:
-                api.delete_rich_menu(result.rich_menu_id, **t)
-            except ApiException:
-                pass
+            line.delete_rich_menu(result.rich_menu_id)
             raise
         result.uploaded = True
         say(f"uploaded the image ({len(image)} bytes)")
 
     if is_default and current_default != result.rich_menu_id:
-        call("set default rich menu", api.set_default_rich_menu, result.rich_menu_id)
+        call("set default rich menu", line.set_default_rich_menu(result.rich_menu_id))
         result.set_default = True
         say(f"set {result.rich_menu_id} as the default rich menu for all users")
 
     if not keep_old:
         for old in menus:
-            if old.rich_menu_id != result.rich_menu_id and old.name.startswith(menu.name_prefix + " "):
-                call("delete old rich menu", api.delete_rich_menu, old.rich_menu_id)
-                result.deleted.append(old.rich_menu_id)
-                say(f"deleted the older menu {old.rich_menu_id} ({old.name})")
+            if old["richMenuId"] != result.rich_menu_id and old["name"].startswith(menu.name_prefix + " "):
+                call("delete old rich menu", line.delete_rich_menu(old["richMenuId"]))
+                result.deleted.append(old["richMenuId"])
+                say(f"deleted the older menu {old['richMenuId']} ({old['name']})")
 
     if not result.changed:
         if is_default:
@@ -165,25 +123,18 @@ def deploy(base_url: str, access_token: str, *, image: bytes | None = None,
     return result
 
 
-def deploy_all(base_url: str, access_token: str, *, console_url: str | None = None, keep_old: bool = False,
-               timeout: float = 10.0, say: Callable[[str], None] = print) -> dict[str, DeployResult]:
+def deploy_all(line: LineApi, *, console_url: str | None = None, keep_old: bool = False,
+               say: Callable[[str], None] = print) -> dict[str, DeployResult]:
     """Every menu: the residents' (the default), the volunteers' and the coordinators'."""
-    from bot import richmenu
-
-    return {menu.role: deploy(base_url, access_token, keep_old=keep_old, timeout=timeout, say=say, menu=menu,
-                              console_url=console_url)
+    return {menu.role: deploy(line, keep_old=keep_old, say=say, menu=menu, console_url=console_url)
             for menu in richmenu.MENUS}
 
 
 def console_url_from_env() -> str | None:
-    import os
-
     return os.environ.get("SASAEAI_CONSOLE_URL") or None
 
 
 def run_deploy(args) -> int:
-    from bot import richmenu
-
     if args.dry_run:
         menu = next(m for m in richmenu.MENUS if m.role == args.role)
         definition = richmenu.definition() if menu is richmenu.RESIDENT_MENU else menu.definition(
@@ -194,12 +145,14 @@ def run_deploy(args) -> int:
     if not config.line_channel_access_token:
         print("LINE_CHANNEL_ACCESS_TOKEN is not set", file=sys.stderr)
         return 2
+    services = Services.build(config)
     try:
-        deploy_all(config.line_api_base_url, config.line_channel_access_token, console_url=config.console_url or None,
-                   keep_old=args.keep_old, timeout=config.line_request_timeout)
+        deploy_all(services.line_api, console_url=config.console_url or None, keep_old=args.keep_old)
     except DeployError as exc:
         print(str(exc), file=sys.stderr)
         return 1
+    finally:
+        services.line_api.close()
     return 0
 
 

@@ -7,13 +7,13 @@ see what is due).
 """
 from __future__ import annotations
 
+from cli.commands._common import setup, stop_on_signals
+from scheduler import runner
+from scheduler.deps import DigestPolicy
+from webhook import Services
+
 
 def run(args) -> int:
-    from cli.commands._common import setup, stop_on_signals
-    from scheduler import runner
-    from scheduler.deps import DigestPolicy
-    from webhook import Services
-
     services = Services.build(setup())
     digest = DigestPolicy(enabled=not args.no_digest, min_meetings=args.digest_min_meetings,
                           max_members=args.digest_max_members)

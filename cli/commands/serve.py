@@ -7,14 +7,12 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger as GunicornLogger
 
 from cli.commands._common import setup
+from domain.logs import route
 
 
 class _RoutedLogger(GunicornLogger):
     """Gunicorn's loggers through the same JSON pipeline and redaction as ours."""
-
     def setup(self, cfg):
-        from domain.logs import route
-
         super().setup(cfg)
         route(self.error_log)
         route(self.access_log)

@@ -1,10 +1,10 @@
 """`sasaeai simulator`: the LINE platform simulator, standalone (see linesim)."""
 from __future__ import annotations
 
+from linesim.cli import main as simulator_main
+
 
 def run(args) -> int:
-    from linesim.cli import main as simulator_main
-
     return int(simulator_main(args.simulator_args) or 0)
 
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from datetime import date, datetime
 
-from cli.commands._corrections import run_export_corrections
 from domain.clock import TOKYO
+from domain.understanding import understand
 
 
 def _date(value: str) -> date:
@@ -53,8 +54,6 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from domain.understanding import understand
-
     today = args.today or datetime.now(TOKYO).date()
     stdin = sys.stdin
     if hasattr(stdin, "reconfigure"):
@@ -73,8 +72,7 @@ def run(args) -> int:
 
 
 def run_train(args) -> int:
-    import time
-
+    # Deferred (start-up of `sasaeai understand`): training loads scikit-learn and the corpus.
     from domain.understanding import model, train
 
     started = time.perf_counter()
@@ -87,9 +85,17 @@ def run_train(args) -> int:
 
 
 def run_evaluate(args) -> int:
+    # Deferred (start-up of `sasaeai understand`): evaluation loads scikit-learn and the corpus.
     from domain.understanding.evaluate import evaluate_corpus
 
     out = sys.stdout
     if hasattr(out, "reconfigure"):
         out.reconfigure(encoding="utf-8")
     return evaluate_corpus(cv=not args.no_cv, verbose=args.verbose, out=out)
+
+
+def run_export_corrections(args) -> int:
+    # Deferred (start-up of `sasaeai understand`): the export needs SQLAlchemy and the database.
+    from cli.commands._corrections import run_export_corrections as export
+
+    return export(args)

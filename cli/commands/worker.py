@@ -6,14 +6,13 @@ import threading
 import structlog
 
 from cli.commands._common import setup, stop_on_signals
+from domain.db import is_sqlite
+from webhook import Services
 
 log = structlog.get_logger(__name__)
 
 
 def run(args) -> int:
-    from domain.db import is_sqlite
-    from webhook import Services
-
     config = setup()
     services = Services.build(config)
     stop = stop_on_signals()

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from ..categories import CATEGORY_CODES
 from .core import Understanding, understand, warm_up
-from .matching import SAFETY_LEVELS
+from .rules import SAFETY_LEVELS
 from .normalize import normalize
 from .when import When, extract_when
 

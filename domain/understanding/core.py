@@ -1,6 +1,6 @@
 """understand(): one resident message in, one :class:`Understanding` out.
 
-Two readers look at every message: the rules (lexicon.py, matching.py) and the learned model
+Two readers look at every message: the rules (lexicon.py, rules.py) and the learned model
 (model.py, trained from corpus/train by train.py). Safety is the rules OR the model, recall
 first: a rule word outside any harmless context is an alarm whatever the model says (the
 floor); a rule word in such a context (the past, TV, a lesson, prevention, an object, a
@@ -15,7 +15,7 @@ from datetime import date
 from .analysis import analyse
 from .corpus import CRISIS_SIGNALS, EMERGENCY_SIGNALS
 from .features import model_features
-from .matching import classify, detect_safety
+from .rules import classify, detect_safety
 from .model import get_reader
 from .normalize import normalize
 from .when import When, extract_when

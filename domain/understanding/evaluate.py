@@ -6,7 +6,9 @@ optional note; a header line starting with ``text`` is skipped).
 from __future__ import annotations
 
 import argparse
+import resource
 import sys
+import time
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -216,8 +218,6 @@ def corpus_report(readings: list[Reading], title: str) -> str:
 
 def speed_and_memory(texts: list[str]) -> str:
     """Time per message after start-up (p50, p99) and the memory the reader takes."""
-    import time
-
     from .model import get_reader
 
     rss0 = _rss_mb()
@@ -246,7 +246,6 @@ def _rss_mb() -> float:
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
-    import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 

@@ -34,7 +34,7 @@ SAFETY_WEIGHT_FOR_CATEGORY = 0.3
 def prepare(text: str):
     """(rules' SafetyResult, rules' CategoryResult, model features) of one message, exactly as
     understand() computes them."""
-    from .matching import classify, detect_safety
+    from .rules import classify, detect_safety
 
     normalised = normalize(text)
     a = analyse(normalised)
@@ -131,23 +131,5 @@ def folds(examples: list[Example], k: int = 5, seed: int = 0) -> list[np.ndarray
     for i, (_, test_idx) in enumerate(skf.split(np.zeros(len(examples)), strata)):
         fold_of[test_idx] = i
     return fold_of
-
-
-def cross_val_margins(examples: list[Example], docs: list[list[str]] | None = None, k: int = 5,
-                    c: dict[str, float] | None = None) -> dict[str, tuple[list[str], np.ndarray]]:
-    """Out-of-fold margins of every head for every training example."""
-    docs = docs if docs is not None else featurise(examples)
-    fold_of = folds(examples, k)
-    out: dict[str, tuple[list[str], np.ndarray]] = {}
-    for f in range(k):
-        tr = [i for i in range(len(examples)) if fold_of[i] != f]
-        te = [i for i in range(len(examples)) if fold_of[i] == f]
-        fitted = fit([docs[i] for i in tr], [examples[i] for i in tr], c)
-        probs = predict_margins(fitted, [docs[i] for i in te])
-        for head, (classes, p) in probs.items():
-            if head not in out:
-                out[head] = (classes, np.zeros((len(examples), len(classes))))
-            out[head][1][te] = p
-    return out
 
 

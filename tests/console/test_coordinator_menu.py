@@ -27,9 +27,10 @@ def test_every_menu_is_valid_and_its_image_fits():
 
 def test_deploy_creates_every_menu_once_and_links_follow_the_roles(stack, console_town):
     said: list[str] = []
-    first = deploy_all(stack.sim_server.url, TEST_TOKEN, console_url="https://example.jp/console", say=said.append)
+    line = LineApi(stack.sim_server.url, TEST_TOKEN)
+    first = deploy_all(line, console_url="https://example.jp/console", say=said.append)
     assert all(result.created for result in first.values())
-    again = deploy_all(stack.sim_server.url, TEST_TOKEN, console_url="https://example.jp/console", say=said.append)
+    again = deploy_all(line, console_url="https://example.jp/console", say=said.append)
     assert not any(result.changed for result in again.values())
     overview = stack.sim.richmenus()
     assert len(overview["richmenus"]) == 3 and overview["defaultRichMenuId"] == first["resident"].rich_menu_id
@@ -51,7 +52,7 @@ def test_deploy_creates_every_menu_once_and_links_follow_the_roles(stack, consol
 def test_a_new_volunteer_gets_the_volunteers_menu(stack, console_town):
     from bot.messages.volunteer import VOLUNTEER
 
-    deploy_all(stack.sim_server.url, TEST_TOKEN, say=lambda _m: None)
+    deploy_all(LineApi(stack.sim_server.url, TEST_TOKEN), say=lambda _m: None)
     user = console_town.ids["resident_x"]
     stack.sim.send_postback(user, postbacks.encode("menu", "help"))
     stack.settle()

@@ -24,7 +24,7 @@ def audit_actions(stack, case_id: int) -> list[tuple[str, str]]:
 
 
 def test_the_notice_carries_the_contact_and_the_message_button(stack, console_town):
-    from bot.escalation import notify_coordinators
+    from bot.cases import notify_coordinators
 
     class Ctx:
         def __init__(self, session):

@@ -5,7 +5,7 @@ import re
 
 from sqlalchemy import func, select
 
-from domain import matching, needs
+from domain import needs, suggestions
 from domain.areas import by_code
 from domain.categories import RESOURCE_KINDS
 from domain.demo_data import demo_line_user_id, load_demo
@@ -66,12 +66,12 @@ def test_the_seeds_worked_example(db, clock):
     need = needs.create_need(db, person=resident, category="exercise", area=arai,
                              wanted=Wanted(weekdays=weekday_mask(2), parts=MORNING),
                              words="みんなで運動したりできないかな", now=clock.now())
-    [first, *_] = matching.suggest_resources(db, need, clock.now())
+    [first, *_] = suggestions.suggest_resources(db, need, clock.now())
     assert first.name == "いきいき百歳体操 荒井の会"
     assert first.explanation.startswith("毎週水曜 10時から・荒井公民館・歩いて")
     # Eさん「水曜日だったら、うちのスペースを使ってもいいですよ」: a candidate, not yet suggested.
     space = db.scalar(select(Resource).where(Resource.kind == "offered_space"))
     assert space.status == "candidate" and "水曜日" in space.description
-    assert space.id not in [s.resource_id for s in matching.suggest_resources(db, need, clock.now(), limit=50)]
+    assert space.id not in [s.resource_id for s in suggestions.suggest_resources(db, need, clock.now(), limit=50)]
     # …and there are volunteers to ask for exercise in 安積.
     assert db.scalar(select(func.count()).select_from(Offer)) >= 30

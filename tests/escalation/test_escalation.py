@@ -17,7 +17,7 @@ from domain import people
 from domain.models import Area, Need, Person
 from bot.messages.coordinator import COORDINATOR
 from bot.messages.resident import RESIDENT
-from scheduler import escalations as jobs
+from scheduler import case_jobs as jobs
 from tests.bot.conftest import all_text, build_town, last, press
 from tests.jobs_support import job_deps
 

@@ -16,7 +16,7 @@ from domain import resources
 from domain.db import transaction
 from domain.logs import configure_logging
 from domain.models import Match, Need, Person, Resource
-from scheduler import escalations as jobs
+from scheduler import case_jobs as jobs
 from tests.bot.conftest import all_text, last, press
 from tests.bot.conftest import town  # noqa: F401  (the same small 郡山市)
 

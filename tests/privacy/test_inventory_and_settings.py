@@ -166,7 +166,7 @@ def test_old_events_and_sent_bodies_are_reduced_and_parked_ones_redacted(stack):
         s.flush()
         inbox.redact_parked(parked)
     deps = stack.services.job_deps()
-    from scheduler import escalations as jobs
+    from scheduler import case_jobs as jobs
 
     with stack.sessions.begin() as s:
         report = jobs.reduce_old_records(s, stack.clock.now() + timedelta(days=29), deps)

@@ -13,7 +13,7 @@ from domain.understanding import core, train, understand
 from domain.understanding.analysis import analyse
 from domain.understanding import corpus
 from domain.understanding.corpus import CORPUS_DIR, LEVEL_OF_SIGNAL, SIGNALS, TEST_FILE, read_tsv, training_set
-from domain.understanding.matching import classify, detect_safety
+from domain.understanding.rules import classify, detect_safety
 from domain.understanding.model import MODEL_FILE, Reader, get_reader
 from domain.understanding.normalize import normalize
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 
 from domain.clock import TOKYO
-from domain import matching, needs
+from domain import needs, suggestions
 from domain.categories import requires_approval
-from domain.matching import (
+from domain.suggestions import (
     ResourceCandidate, VolunteerCandidate, Query, rank_resources, rank_volunteers,
 )
 from domain.resources import add_closure, offer_space
@@ -32,19 +32,19 @@ def test_wednesday_morning_exercise_in_asaka_finds_the_taiso_group_first(world):
                              area=world.area("asaka-arai"), wanted=WEDNESDAY_MORNING,
                              words="水曜の午前に体操したい", now=world.now)
 
-    found = matching.suggest_resources(world.session, need, world.now)
+    found = suggestions.suggest_resources(world.session, need, world.now)
 
     assert found[0].name == "いきいき百歳体操 荒井の会"
     assert found[0].explanation == "毎週水曜 10時から・公民館・歩いて8分"
     assert found[0].next_start == datetime(2026, 12, 2, 10, 0, tzinfo=TOKYO)
-    assert found[0].fit == matching.FITS
-    assert [s.fit for s in found[1:]] == [matching.OTHER_TIME, matching.OTHER_TIME]
+    assert found[0].fit == suggestions.FITS
+    assert [s.fit for s in found[1:]] == [suggestions.OTHER_TIME, suggestions.OTHER_TIME]
 
 
 def test_a_closure_moves_the_next_meeting_to_the_week_after(world):
     group = world.resource("体操の会", rules=[weekly(WED, "10:00", "12:00")])
     add_closure(world.session, group, date(2026, 12, 2), "公民館の点検")
-    found = matching.suggest_resources_for(world.session, category="exercise",
+    found = suggestions.suggest_resources_for(world.session, category="exercise",
                                            area_id=world.area("asaka").id, now=world.now,
                                            wanted=WEDNESDAY_MORNING)
     assert found[0].next_start == datetime(2026, 12, 9, 10, 0, tzinfo=TOKYO)
@@ -57,7 +57,7 @@ def test_a_group_closed_on_every_wednesday_in_the_horizon_no_longer_fits(world):
         add_closure(world.session, group, wednesday + timedelta(weeks=week))
     other = world.resource("水曜のサロン体操", rules=[weekly(WED, "10:00", "11:00")],
                            areas=("koriyama",))
-    found = matching.suggest_resources_for(world.session, category="exercise",
+    found = suggestions.suggest_resources_for(world.session, category="exercise",
                                            area_id=world.area("asaka").id, now=world.now,
                                            wanted=WEDNESDAY_MORNING)
     assert [s.resource_id for s in found] == [other.id, group.id]
@@ -71,7 +71,7 @@ def test_other_district_resources_rank_below_own_district(world):
                          lat=near_lat, lon=origin[1])
     other = world.resource("富田の体操", rules=[weekly(WED, "10:00")], areas=("tomita",),
                            lat=near_lat, lon=origin[1] + 0.0001)
-    found = matching.suggest_resources_for(world.session, category="exercise",
+    found = suggestions.suggest_resources_for(world.session, category="exercise",
                                            area_id=world.area("asaka-arai").id, now=world.now,
                                            wanted=WEDNESDAY_MORNING, origin=origin)
     assert [s.resource_id for s in found] == [own.id, other.id]
@@ -84,7 +84,7 @@ def test_same_neighbourhood_beats_same_district_beats_city_wide(world):
     district = world.resource("地区の体操", rules=rules, areas=("asaka",))
     sibling = world.resource("日出山の体操", rules=rules, areas=("asaka-hideyama",))
     own = world.resource("荒井の体操", rules=rules, areas=("asaka-arai",))
-    found = matching.suggest_resources_for(world.session, category="exercise",
+    found = suggestions.suggest_resources_for(world.session, category="exercise",
                                            area_id=world.area("asaka-arai").id, now=world.now,
                                            wanted=WEDNESDAY_MORNING)
     assert found[0].resource_id == own.id
@@ -97,7 +97,7 @@ def test_inactive_and_candidate_resources_are_not_suggested(world):
     offer_space(world.session, resident, name="佐藤さん宅の離れ", area_id=world.area("asaka").id,
                 now=world.now, rules=[parse_rule("毎週水曜")], words="水曜日ならうちのスペースを使っていい")
     gone = world.resource("休止中の体操", rules=[weekly(WED, "10:00")], status="inactive")
-    found = matching.suggest_resources_for(world.session, category="exercise",
+    found = suggestions.suggest_resources_for(world.session, category="exercise",
                                            area_id=world.area("asaka").id, now=world.now)
     assert found == []
     assert gone.status == "inactive"
@@ -158,7 +158,7 @@ def test_paused_offers_are_excluded(world):
     resident = world.person()
     need = needs.create_need(world.session, person=resident, category="talk",
                              area=world.area("asaka-arai"), now=world.now)
-    assert [v.person_id for v in matching.volunteers_to_ask(world.session, need, world.now)] == [p2.id]
+    assert [v.person_id for v in suggestions.volunteers_to_ask(world.session, need, world.now)] == [p2.id]
 
 
 def test_volunteers_from_db_share_the_load_and_skip_the_resident_and_the_already_asked(world):
@@ -171,10 +171,10 @@ def test_volunteers_from_db_share_the_load_and_skip_the_resident_and_the_already
     need = needs.create_need(world.session, person=resident, category="shopping",
                              area=world.area("asaka-arai"), now=world.now)
     b.last_asked_at = world.now - timedelta(days=1)
-    first = matching.volunteers_to_ask(world.session, need, world.now, limit=5)
+    first = suggestions.volunteers_to_ask(world.session, need, world.now, limit=5)
     assert [v.person_id for v in first] == [a.id, b.id]
     ask_volunteers(world.session, need, [a.id], world.now)
-    assert [v.person_id for v in matching.volunteers_to_ask(world.session, need, world.now)] == [b.id]
+    assert [v.person_id for v in suggestions.volunteers_to_ask(world.session, need, world.now)] == [b.id]
     assert c.id not in [v.person_id for v in first]
 
 

@@ -16,7 +16,7 @@ from domain import escalation as esc_rules
 from domain import matches as match_rules
 from domain import needs as need_rules
 from domain.categories import CATEGORIES, label as category_label
-from domain.matching import suggest_resources, suggest_volunteers, volunteers_to_ask
+from domain.suggestions import suggest_resources, suggest_volunteers, volunteers_to_ask
 from domain.models import (
     ACCEPTED as MATCH_ACCEPTED, CITY, COORDINATOR as COORDINATOR_ROLE, Area, Match, Need, Person, URGENT,
 )

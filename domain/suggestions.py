@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from math import cos, radians
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
@@ -587,10 +587,6 @@ def volunteers_to_ask(session: Session, need: Need, now: datetime,
                       limit: int = 3) -> list[VolunteerSuggestion]:
     """The next few volunteers to send a request card to (never those already asked)."""
     return suggest_volunteers(session, need, now, limit=limit)
-
-
-def explain(suggestions: Sequence[ResourceSuggestion | VolunteerSuggestion]) -> list[str]:
-    return [s.explanation for s in suggestions]
 
 
 __all__ = [

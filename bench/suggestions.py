@@ -1,8 +1,8 @@
 """Benchmark: suggestion latency (load candidates + rank) at 1k, 10k and 100k resources.
 
-    .venv/bin/python bench/matching.py                 # SQLite in a temp file
-    .venv/bin/python bench/matching.py --pg postgresql://postgres@127.0.0.1:5432/test
-    TEST_DATABASE_URL=postgresql://… .venv/bin/python bench/matching.py
+    .venv/bin/python bench/suggestions.py                 # SQLite in a temp file
+    .venv/bin/python bench/suggestions.py --pg postgresql://postgres@127.0.0.1:5432/test
+    TEST_DATABASE_URL=postgresql://… .venv/bin/python bench/suggestions.py
 
 A city of 38 districts with 10 neighbourhoods each, 50,000 volunteers with offers, and
 resources added in steps (1k → 10k → 100k). For a few hundred random needs it times
@@ -26,7 +26,7 @@ from sqlalchemy import create_engine, insert, select, text
 
 from domain.db import make_engine, make_session_factory, normalise_url
 from migrations import upgrade
-from domain import matching
+from domain import suggestions
 from domain.categories import CATEGORY_CODES
 from domain.models import (
     Area, Need, Offer, OfferArea, OfferCategory, OfferCoverage, OfferSlot, Person, Resource, ResourceArea,
@@ -167,17 +167,17 @@ def measure(sessions, city, rng, samples, total_resources):
     with sessions() as session:
         # warm up the connection and the statement cache
         for category, area_id, wanted in needs[:10]:
-            matching.suggest_resources_for(session, category=category, area_id=area_id, now=NOW,
+            suggestions.suggest_resources_for(session, category=category, area_id=area_id, now=NOW,
                                            wanted=wanted)
         for category, area_id, wanted in needs:
             t0 = clock.perf_counter()
-            got = matching.suggest_resources_for(session, category=category, area_id=area_id,
+            got = suggestions.suggest_resources_for(session, category=category, area_id=area_id,
                                                  now=NOW, wanted=wanted)
             t1 = clock.perf_counter()
             need = Need(category=category, area_id=area_id, person_id=None,
                         wanted_start=None, wanted_end=None, wanted_weekdays=wanted.weekdays,
                         wanted_parts=wanted.parts, urgency="normal")
-            matching.volunteers_to_ask(session, need, NOW)
+            suggestions.volunteers_to_ask(session, need, NOW)
             t2 = clock.perf_counter()
             rid = rng.randint(1, total_resources)
             session.execute(select(Resource.id, Resource.name).where(Resource.id == rid)).one()
