@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from typing import Callable
 
-import structlog
 
 from domain import areas as area_rules
 from domain import people
@@ -14,8 +13,7 @@ from bot.messages import cards
 from bot.messages.build import Action, location as location_action, say, shorten, text
 from bot.messages.resident import RESIDENT
 
-log = structlog.get_logger("bot.dialogue")
-from bot.dialogue.states import IDLE, AREA, AREA_CONFIRM
+from bot.dialogue.states import IDLE, AREA_CONFIRM, AREA_FIX, AREA_FOR_NEED, AREA_HOME, AREA_INFO
 from bot.dialogue.core import Input, Turn, pb, menu_message, area_name, show_menu
 from bot.dialogue import need as need_flow, resident as resident_flow
 
@@ -74,19 +72,41 @@ def _paged(items: list[Action], page: int, more: Callable[[str, int], Action], b
     return _with_location(buttons, purpose)
 
 
-def ask_area(turn: Turn, lead: str | None = None, purpose: str = "home") -> str:
-    turn.data["area_purpose"] = purpose
+def _purpose(turn: Turn, state: str) -> str:
+    """What the area buttons carry (v1|area|<id>|<purpose>…), for an area state."""
+    if state == AREA_INFO:
+        category = turn.data.get("info_category")
+        return f"info.{category}" if category else "info"
+    return "fix" if state == AREA_FIX else "home"
+
+
+def _state_for(turn: Turn, purpose: str) -> str:
+    """The area state for the purpose an area button carries (a button of an old message too)."""
+    if purpose == "fix":
+        return AREA_FIX
+    if purpose == "info" or purpose.startswith("info."):
+        if purpose.partition(".")[2]:
+            turn.data["info_category"] = purpose.partition(".")[2]
+        else:
+            turn.data.pop("info_category", None)
+        return AREA_INFO
+    return AREA_FOR_NEED if turn.state == AREA_FOR_NEED else AREA_HOME
+
+
+def ask_area(turn: Turn, state: str = AREA_HOME, lead: str | None = None, category: str | None = None) -> str:
+    """Ask for an area; `state` says what for (AREA_HOME, AREA_FOR_NEED, AREA_INFO, AREA_FIX)."""
+    if category:
+        turn.data["info_category"] = category
     body = RESIDENT["ask_district"] if lead is None else lead + "\n" + RESIDENT["ask_district"]
-    turn.say(text(body, _area_buttons(turn, None, 0, purpose)))
-    return AREA
+    turn.say(text(body, _area_buttons(turn, None, 0, _purpose(turn, state))))
+    return state
 
 
 def on_area_page(turn: Turn, inp: Input) -> str:
     parent_id = turn.arg_int(inp, 0)
     purpose = inp.args[2] if len(inp.args) > 2 else "home"
-    turn.data["area_purpose"] = purpose
     turn.say(text(RESIDENT["ask_district"], _area_buttons(turn, parent_id or None, 0, purpose)))
-    return AREA
+    return _state_for(turn, purpose)
 
 
 def on_area_row(turn: Turn, inp: Input) -> str:
@@ -94,7 +114,6 @@ def on_area_row(turn: Turn, inp: Input) -> str:
     row = inp.args[0] if inp.args else ""
     page = turn.arg_int(inp, 1) or 0
     purpose = inp.args[2] if len(inp.args) > 2 else "home"
-    turn.data["area_purpose"] = purpose
     found = [a for a in _districts(turn) if area_rules.kana_row(a) == row]
     if not found:
         return on_area_page(turn, Input("postback", verb="areas", args=["0", "0", purpose]))
@@ -102,7 +121,7 @@ def on_area_row(turn: Turn, inp: Input) -> str:
     buttons = _paged(items, page, lambda label, p: pb(label, "arow", row, p, purpose),
                      pb(RESIDENT["back"], "areas", 0, 0, purpose), purpose)
     turn.say(text(RESIDENT["ask_district_row"].format(row=_row_label(row)), buttons))
-    return AREA
+    return _state_for(turn, purpose)
 
 
 def _ask_neighbourhood(turn: Turn, district: Area, purpose: str, row: str = "", page: int = 0,
@@ -113,7 +132,7 @@ def _ask_neighbourhood(turn: Turn, district: Area, purpose: str, row: str = "", 
     buttons = _paged(items, nb_page, lambda label, p: pb(label, "nbh", district.id, p, purpose, row, page),
                      back, purpose)
     turn.say(text(RESIDENT["ask_neighbourhood"].format(district=district.name), buttons))
-    return AREA
+    return _state_for(turn, purpose)
 
 
 def on_neighbourhood_page(turn: Turn, inp: Input) -> str:
@@ -141,7 +160,7 @@ def on_area_pick(turn: Turn, inp: Input) -> str:
 
 def on_area_text(turn: Turn, inp: Input) -> str:
     """A typed district or neighbourhood name: 「日和田地区」「日和田」「ひわだ」, small typos too."""
-    purpose = turn.data.get("area_purpose", "home")
+    purpose = _purpose(turn, turn.state)
     found = area_rules.find_areas_by_name(turn.session, inp.text)
     if len(found) == 1:
         area = found[0]
@@ -152,39 +171,36 @@ def on_area_text(turn: Turn, inp: Input) -> str:
         buttons = [pb(shorten(area_name(turn.session, a.id), 20), "area", a.id, purpose,
                       display=a.name) for a in found[:AREA_DIRECT]]
         turn.say(text(RESIDENT["area_which"], _with_location(buttons, purpose)))
-        return AREA
+        return turn.state
     if turn.understand(inp.text).category != "other":  # a need typed instead: keep it for after
         return resident_flow.on_idle_text(turn, inp)
     turn.say(text(RESIDENT["area_not_recognised"].format(words=shorten(inp.text, 20)),
                   _area_buttons(turn, None, 0, purpose)))
-    return AREA
+    return turn.state
 
 
 def _too_far(turn: Turn, area: Area | None, metres: float | None) -> bool:
     return area is None or metres is None or metres > _radius_m(turn)
 
 
-def _ask_far(turn: Turn, purpose: str) -> str:
-    turn.data["area_purpose"] = purpose
-    turn.say(text(RESIDENT["location_far"], _area_buttons(turn, None, 0, purpose)))
-    return AREA
+def _ask_far(turn: Turn, state: str) -> str:
+    turn.say(text(RESIDENT["location_far"], _area_buttons(turn, None, 0, _purpose(turn, state))))
+    return state
 
 
 def on_location(turn: Turn, inp: Input) -> str:
     """A location sent when the bot asked for the area."""
-    purpose = turn.data.get("area_purpose", "home")
     area, metres = area_rules.locate(turn.session, inp.lat or 0.0, inp.lon or 0.0)
     if _too_far(turn, area, metres):
-        return _ask_far(turn, purpose)
-    return area_chosen(turn, area, purpose)
+        return _ask_far(turn, turn.state)
+    return area_chosen(turn, area, _purpose(turn, turn.state))
 
 
 def on_location_unasked(turn: Turn, inp: Input) -> str:
     """A location sent in the middle of something else: never changes a chosen area unasked."""
     area, metres = area_rules.locate(turn.session, inp.lat or 0.0, inp.lon or 0.0)
     if _too_far(turn, area, metres):
-        turn.data.setdefault("after_area", "menu")
-        return _ask_far(turn, "home")
+        return _ask_far(turn, AREA_HOME)
     current = turn.person.area_id
     if not turn.person.consented or current is None:
         return area_chosen(turn, area, "home")
@@ -218,7 +234,6 @@ def on_area_change(turn: Turn, inp: Input) -> str:
 
 
 def area_chosen(turn: Turn, area: Area, purpose: str) -> str:
-    turn.data.pop("area_purpose", None)
     if purpose == "info" or purpose.startswith("info."):
         return show_info(turn, area.id, purpose.partition(".")[2] or None)
     if purpose == "fix" and "draft" in turn.data:
@@ -227,9 +242,8 @@ def area_chosen(turn: Turn, area: Area, purpose: str) -> str:
     if not turn.person.consented:  # an area is personal data: kept only with consent
         return show_info(turn, area.id)
     people.set_area(turn.person, area, turn.now)
-    after = turn.data.pop("after_area", "menu")
     lead = RESIDENT["area_set"].format(area=area_name(turn.session, area.id))
-    if after == "need":
+    if turn.state == AREA_FOR_NEED:
         pending = turn.data.pop("pending_words", None)
         turn.say(text(lead))
         if pending:
@@ -274,7 +288,6 @@ def public_answer(turn: Turn, inp: Input) -> str:
     if named:
         turn.say(text(RESIDENT["public_only"]))
         return show_info(turn, named[0].id, category or None)
-    purpose = f"info.{category}" if category else "info"
-    return ask_area(turn, lead=RESIDENT["public_only"], purpose=purpose)
+    return ask_area(turn, AREA_INFO, lead=RESIDENT["public_only"], category=category or None)
 
 

@@ -17,7 +17,7 @@ from bot import meetings as meeting_bot
 from bot.dialogue import area, need, privacy, resident, safety, volunteer
 from bot.dialogue.core import (DELETE_WORDS, MENU_WORDS, PERSON_WORDS, POLICY_WORDS, SHOW_DATA_WORDS,
                                USAGE_WORDS, Handler, Input, Turn, normalise_command, show_menu)
-from bot.dialogue.states import (AREA, AREA_CONFIRM, CONSENT, DELETE, IDLE, NEED_CATEGORY, NEED_CONFIRM,
+from bot.dialogue.states import (AREA_CONFIRM, AREA_FIX, AREA_FOR_NEED, AREA_HOME, AREA_INFO, CONSENT, DELETE, IDLE, NEED_CATEGORY, NEED_CONFIRM,
                                  NEED_PHONE, NEED_TEXT, NEED_WHEN, OFFER_AREAS, OFFER_CAR, OFFER_CATEGORIES,
                                  OFFER_CONFIRM, OFFER_DAYS, OFFER_TIMES, SUGGESTED)
 from bot.messages.build import text
@@ -32,7 +32,10 @@ STATES: dict[str, dict[str, Handler]] = {
     IDLE: {"text": resident.on_idle_text, "location": area.on_location_unasked},
     CONSENT: {"text": resident.on_consent_text},
     # area
-    AREA: {"location": area.on_location, "text": area.on_area_text},
+    AREA_HOME: {"location": area.on_location, "text": area.on_area_text},  # then the menu
+    AREA_FOR_NEED: {"location": area.on_location, "text": area.on_area_text},  # then the need
+    AREA_INFO: {"location": area.on_location, "text": area.on_area_text},  # then public information
+    AREA_FIX: {"location": area.on_location, "text": area.on_area_text},  # then the restatement
     AREA_CONFIRM: {"pb:achg": area.on_area_change},
     # a resident's need
     NEED_TEXT: {"text": need.on_need_text, "pb:cat": need.on_need_category},
@@ -67,8 +70,8 @@ COMMANDS: list[tuple[set[str], Handler]] = [
     (DELETE_WORDS, privacy.ask_delete),
     (SHOW_DATA_WORDS, privacy.show_held),
     (POLICY_WORDS, privacy.show_policy),
-    (PERSON_WORDS, lambda t, i: resident.on_menu(t, Input("postback", verb="menu", args=["person"]))),
-    (USAGE_WORDS, lambda t, i: resident.on_menu(t, Input("postback", verb="menu", args=["usage"]))),
+    (PERSON_WORDS, resident.ask_for_person),
+    (USAGE_WORDS, resident.show_usage),
 ]
 
 # Postbacks valid in every state (after the state's own): buttons stay valid on old messages.

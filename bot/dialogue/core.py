@@ -18,8 +18,9 @@ from domain.understanding import understand
 from bot.messages.build import Action, postback, text
 from bot.messages.resident import RESIDENT
 
-log = structlog.get_logger("bot.dialogue")
 from bot.dialogue.states import IDLE
+
+log = structlog.get_logger("bot.dialogue")
 
 
 

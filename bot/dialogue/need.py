@@ -4,7 +4,6 @@ from __future__ import annotations
 import re
 import unicodedata
 
-import structlog
 
 from bot import escalation as escalation_bot
 from bot import notify
@@ -28,8 +27,7 @@ from bot.messages import cards
 from bot.messages.build import shorten, text
 from bot.messages.resident import RESIDENT
 
-log = structlog.get_logger("bot.dialogue")
-from bot.dialogue.states import IDLE, AREA, NEED_TEXT, NEED_CATEGORY, NEED_WHEN, NEED_CONFIRM, NEED_PHONE, SUGGESTED
+from bot.dialogue.states import IDLE, AREA_FIX, AREA_HOME, NEED_TEXT, NEED_CATEGORY, NEED_WHEN, NEED_CONFIRM, NEED_PHONE, SUGGESTED
 from bot.dialogue.core import Input, Turn, pb, menu_message, category_buttons, when_buttons, area_name, _need_of, show_menu, _keep_reading, SHOWN_WORDS
 from bot.dialogue import area as area_flow
 
@@ -124,8 +122,7 @@ def on_need_confirm(turn: Turn, inp: Input) -> str:
         return NEED_WHEN
     if choice == "area":
         turn.say(text(RESIDENT["ask_district"], area_flow._area_buttons(turn, None, 0, "fix")))
-        turn.data["area_purpose"] = "fix"
-        return AREA
+        return AREA_FIX
     if choice != "yes" or "draft" not in turn.data:
         return restate(turn) if "draft" in turn.data else ask_need(turn)
     draft = turn.data.pop("draft")
@@ -218,8 +215,7 @@ def record_space_offer(turn: Turn, words: str) -> str:
 
     area_id = turn.person.area_id
     if area_id is None:
-        turn.data["after_area"] = "menu"
-        return area_flow.ask_area(turn)
+        return area_flow.ask_area(turn, AREA_HOME)
     from bot.notifier import OutboxNotifier
     from domain.resources import rules_from_words
 

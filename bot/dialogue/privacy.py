@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 
-import structlog
 
 from bot import outbox
 from domain.clock import TOKYO
@@ -14,7 +13,6 @@ from bot.messages.build import say, shorten, text
 from bot.messages.coordinator import COORDINATOR
 from bot.messages.resident import RESIDENT
 
-log = structlog.get_logger("bot.dialogue")
 from bot.dialogue.states import IDLE, DELETE
 from bot.dialogue.core import Input, Turn, pb, menu_message, area_name, show_menu, log
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 
-import structlog
 
 from bot import escalation as escalation_bot
 from domain import escalation as esc_rules
@@ -12,8 +11,7 @@ from domain.models import CONSENT_REFUSED, CONSENT_WITHDRAWN
 from bot.messages.build import text
 from bot.messages.resident import RESIDENT
 
-log = structlog.get_logger("bot.dialogue")
-from bot.dialogue.states import IDLE, CONSENT
+from bot.dialogue.states import AREA_FOR_NEED, AREA_HOME, AREA_INFO, CONSENT, IDLE
 from bot.dialogue.core import Input, Turn, menu_message, show_menu, needs_consent
 from bot.dialogue import area as area_flow, need as need_flow, privacy as privacy_flow, volunteer as volunteer_flow
 
@@ -32,8 +30,7 @@ def on_consent(turn: Turn, inp: Input) -> str:
         turn.say(menu_message(turn.person, RESIDENT["consent_declined"]))
         return IDLE
     if turn.person.area_id is None:
-        turn.data["after_area"] = "menu"
-        return area_flow.ask_area(turn, lead=RESIDENT["consent_thanks"])
+        return area_flow.ask_area(turn, AREA_HOME, lead=RESIDENT["consent_thanks"])
     return show_menu(turn, lead=RESIDENT["consent_thanks"] + RESIDENT["menu"])
 
 
@@ -44,16 +41,14 @@ def on_menu(turn: Turn, inp: Input) -> str:
         turn.say(text(RESIDENT["usage"]))
         return IDLE
     if item == "info":
-        turn.data["area_purpose"] = "info"
         if turn.person.area_id is not None:
             return area_flow.show_info(turn, turn.person.area_id)
-        return area_flow.ask_area(turn, purpose="info")
+        return area_flow.ask_area(turn, AREA_INFO)
     if needs_consent(turn):
         return CONSENT
     if item == "ask":
         if turn.person.area_id is None:
-            turn.data["after_area"] = "need"
-            return area_flow.ask_area(turn)
+            return area_flow.ask_area(turn, AREA_FOR_NEED)
         return need_flow.ask_need(turn)
     if item == "help":
         return volunteer_flow.start_offer(turn)
@@ -62,8 +57,7 @@ def on_menu(turn: Turn, inp: Input) -> str:
     if item == "mine":
         return volunteer_flow.show_mine(turn)
     if item == "area":
-        turn.data["after_area"] = "menu"
-        return area_flow.ask_area(turn)
+        return area_flow.ask_area(turn, AREA_HOME)
     return show_menu(turn)
 
 
@@ -77,9 +71,8 @@ def on_idle_text(turn: Turn, inp: Input) -> str:
     if needs_consent(turn):
         return CONSENT
     if turn.person.area_id is None:
-        turn.data["after_area"] = "need"
         turn.data["pending_words"] = inp.text[:4000]
-        return area_flow.ask_area(turn)
+        return area_flow.ask_area(turn, AREA_FOR_NEED)
     return need_flow.on_need_text(turn, inp)
 
 
@@ -90,3 +83,13 @@ def on_consent_text(turn: Turn, inp: Input) -> str:
     if needs_consent(turn):
         return CONSENT
     return show_menu(turn)
+
+
+def ask_for_person(turn: Turn, inp: Input) -> str:
+    """「人に相談したい」 typed: as the menu's item."""
+    return on_menu(turn, Input("postback", verb="menu", args=["person"]))
+
+
+def show_usage(turn: Turn, inp: Input) -> str:
+    """「使い方」 typed: as the menu's item."""
+    return on_menu(turn, Input("postback", verb="menu", args=["usage"]))

@@ -4,13 +4,11 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-import structlog
 
 from bot import escalation as escalation_bot
 from bot.messages.build import Action, text, uri
 from bot.messages.resident import RESIDENT, SAFETY_ANSWERS, SAFETY_CALLS, SAFETY_TEXT
 
-log = structlog.get_logger("bot.dialogue")
 from bot.dialogue.states import IDLE
 from bot.dialogue.core import Input, Turn, pb, _keep_reading, URGENT_CATEGORY_CONFIDENCE
 from bot.dialogue import resident as resident_flow

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import structlog
 from sqlalchemy import select
 
 from bot import escalation as escalation_bot
@@ -21,7 +20,6 @@ from bot.messages.build import say, shorten, text
 from bot.messages.resident import RESIDENT
 from bot.messages.volunteer import VOLUNTEER
 
-log = structlog.get_logger("bot.dialogue")
 from bot.dialogue.states import IDLE, OFFER_CATEGORIES, OFFER_AREAS, OFFER_DAYS, OFFER_TIMES, OFFER_CAR, OFFER_CONFIRM
 from bot.dialogue.core import Input, Turn, pb, area_name, _match_of, show_menu, log
 
