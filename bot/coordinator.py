@@ -12,7 +12,6 @@ from typing import Any
 from bot.messages.build import Message, postback, shorten, text, uri
 from bot.messages.coordinator import CONSOLE_WORDS, COORDINATOR, OPEN_CASES_WORDS, OVERDUE_WORDS
 from bot.messages.postback import encode
-from bot.postbacks import route
 from domain import cases
 from domain.categories import label as category_label
 from domain.labels import local_datetime_label
@@ -42,7 +41,6 @@ def handle_text(ctx: Any, person: Person | None, message: str) -> str | None:
     return None
 
 
-@route(VERB)
 def on_coordinator_postback(ctx: Any, args: list[str]) -> str:
     person = find_by_line_id(ctx.session, ctx.user_id) if ctx.user_id else None
     if person is None or not person.has_role(COORDINATOR_ROLE):

@@ -30,7 +30,7 @@ from pydantic.v1 import ValidationError as ValidationErrorV1  # the SDK's models
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import outbox
-from bot import dialogue, postbacks, routes  # noqa: F401  (routes registers the verbs)
+from bot import dialogue, postbacks
 from bot import cases as escalation_bot
 from bot import state as convo_state
 from domain import people
@@ -182,10 +182,11 @@ def _with_person(ctx: EventContext, run: Callable[[dialogue.Turn, str], str]) ->
     """Load the person and their dialogue, run one step, save where the dialogue is now."""
     person = people.get_or_create_person(ctx.session, ctx.user_id, ctx.now)
     convo, expired = convo_state.load(ctx.session, ctx.user_id, ctx.now, dialogue.IDLE)
-    turn = dialogue.Turn(ctx, person, convo.values)
+    state, values = dialogue.upgrade(convo.state, convo.values)  # stored by an older version
+    turn = dialogue.Turn(ctx, person, values)
     if expired:
         ctx.reply(text(RESIDENT["expired"]))
-    next_state = run(turn, convo.state)
+    next_state = run(turn, state)
     if turn.data.get("erased"):
         convo_state.forget(ctx.session, ctx.user_id)
     else:

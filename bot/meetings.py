@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import unicodedata
 
-from bot.postbacks import route
 from domain import meetings as mtg
 from domain.models import COORDINATOR, Person
 from domain.people import can_see_area, find_by_line_id
@@ -39,7 +38,6 @@ def _refuse(ctx, key: str, outcome: str) -> str:
     return outcome
 
 
-@route(council.VERB)
 def on_meeting_postback(ctx, args: list[str]) -> str:
     action, rest = (args[0], args[1:]) if args else ("", [])
     handler = {"ans": _answer, "mine": _mine, "list": _list, "tally": _tally}.get(action)

@@ -195,9 +195,9 @@ def test_the_opinion_of_a_written_meeting_is_taken_from_the_next_text(sessions, 
             c.flush()
         return outcome
 
-    from bot.postbacks import handler_for
+    from bot.dialogue.conversation import CONTEXT_VERBS
     with transaction(sessions) as s:
-        assert turn(s, handler_for("mtg"), ["ans", str(mid), "opinion"], kind="postback") == "mtg:ans:opinion"
+        assert turn(s, CONTEXT_VERBS["mtg"], ["ans", str(mid), "opinion"], kind="postback") == "mtg:ans:opinion"
     clock.advance(minutes=5)
     with transaction(sessions) as s:
         assert turn(s, handle_text, "移動支援の担い手が足りません。") == "mtg:opinion"
