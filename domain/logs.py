@@ -46,7 +46,7 @@ def scrub(value: str) -> str:
 def error_summary(exc: BaseException) -> str:
     """What a stored error keeps: each exception's type and where it was raised, no values.
 
-    `KeyError at bot/dialogue.py:123 in on_need_text <- IntegrityError at …` (the chain from the
+    `KeyError at bot/dialogue/need.py:123 in on_need_text <- IntegrityError at …` (the chain from the
     outermost to its causes)."""
     parts, seen = [], set()
     current: BaseException | None = exc

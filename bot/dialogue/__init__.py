@@ -5,7 +5,7 @@
 - states.py — the state names, and the translation of conversations stored by older versions;
 - core.py — the input, the turn and what every flow shares;
 - resident.py, area.py, need.py, volunteer.py, privacy.py, safety.py — one module per flow
-  (the coordinator's answers live in bot/escalation.py, bot/coordinator.py, bot/meetings.py).
+  (the coordinator's answers live in bot/cases.py, bot/coordinator.py, bot/meetings.py).
 """
 from __future__ import annotations
 
