@@ -40,7 +40,9 @@ class OutboxNotifier:
 
     # escalation
     def case_notice(self, session, case, to, now, *, stage, key) -> int:
-        message = notices.case_notice(session, case, now, self.console_url, header=_CASE_HEADERS.get(stage, ""))
+        # Each recipient's own card: the contact only where their scope covers the case (audited).
+        message = notices.case_notice(session, case, now, self.console_url, header=_CASE_HEADERS.get(stage, ""),
+                                      viewer=to)
         return self._push(session, to, [message], now, key)
 
     def case_overdue(self, session, case, to, now, *, key) -> int:

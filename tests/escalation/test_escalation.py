@@ -163,11 +163,14 @@ def test_a_missed_acknowledgement_renotifies_then_goes_to_the_city_and_never_twi
     run_twice()
     assert inbox_count(stack, coordinator) == before[0] + 1
     assert COORDINATOR["notice_again"] in all_text(last(stack, coordinator))
+    # The re-sent card is the recipient's own: it carries the contact, as the first one did.
+    assert "山田 ハナ" in all_text(last(stack, coordinator))
     assert inbox_count(stack, city) == before[1]
     stack.clock.set(datetime(2026, 11, 30, 1, 0, tzinfo=timezone.utc))  # Monday 10:00 Tokyo: another business day
     run_twice()
     assert inbox_count(stack, city) == before[1] + 1
     assert COORDINATOR["notice_city"] in all_text(last(stack, city))
+    assert "山田 ハナ" in all_text(last(stack, city))
     assert inbox_count(stack, coordinator) == before[0] + 1
 
 
