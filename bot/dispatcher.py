@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import structlog
-from sqlalchemy import and_, bindparam, case, or_, select, text, update
+from sqlalchemy import Integer, String, and_, bindparam, case, or_, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.inbox import pin_plans
@@ -68,8 +68,25 @@ _T = OutboxMessage.__table__
 _COLS = (_T.c.id, _T.c.order_key, _T.c.status, _T.c.available_at, _T.c.lease_until, _T.c.kind)
 _EXPIRED_LEASES = (select(_T.c.id).where(_IN_FLIGHT, _T.c.lease_until < bindparam("now"))
                    .order_by(_T.c.lease_until).limit(bindparam("n")))
-_NEXT_USER = (select(*_COLS).where(_ACTIVE, _T.c.order_key > bindparam("after"))
-              .order_by(_T.c.order_key, _T.c.id).limit(_PEEK))
+# The first unfinished row of each of the next :n users after :after, in one statement: a
+# loose index scan (each step one seek on ix_outbox_messages_active for the next user, one by
+# primary key for its key), so the claim costs one round trip however many users it visits.
+# No ORDER BY (heads.n says the order): a sort the pinned planner may not use would be costed
+# as disabled, and that cost alone would switch PostgreSQL's JIT on.
+_NEXT_HEADS = text("""
+WITH RECURSIVE heads(id, n) AS (
+  SELECT (SELECT id FROM outbox_messages WHERE status IN ('pending', 'sending') AND order_key > :after
+          ORDER BY order_key, id LIMIT 1), 1
+  UNION ALL
+  SELECT (SELECT x.id FROM outbox_messages x WHERE x.status IN ('pending', 'sending')
+            AND x.order_key > (SELECT y.order_key FROM outbox_messages y WHERE y.id = heads.id)
+          ORDER BY x.order_key, x.id LIMIT 1), heads.n + 1
+  FROM heads WHERE heads.id IS NOT NULL AND heads.n < :n
+)
+SELECT heads.n, o.id, o.order_key, o.status, o.available_at, o.lease_until, o.kind
+FROM heads JOIN outbox_messages o ON o.id = heads.id""").columns(
+    n=Integer, id=Integer, order_key=String, status=String, available_at=_T.c.available_at.type,
+    lease_until=_T.c.lease_until.type, kind=String)
 _SAME_USER = (select(*_COLS).where(_ACTIVE, _T.c.order_key == bindparam("key"), _T.c.id > bindparam("after_id"))
               .order_by(_T.c.id).limit(_PEEK))
 # Every outcome in one shape, so that a batch is recorded with one executemany; a row already
@@ -159,33 +176,42 @@ class Dispatcher:
     # ------------------------------------------------------------------ claim
     def _due_heads(self, session: Session, now: datetime, limit: int, pushes_paused: bool) -> list[int]:
         """Ids of up to `limit` due rows, the first unfinished one of each user, in a round over
-        the users from where the last claim stopped. Only index seeks on ix_outbox_messages_active:
-        the cost does not grow with the backlog or depend on the planner's statistics."""
+        the users from where the last claim stopped. Only index seeks on ix_outbox_messages_active
+        (_NEXT_HEADS, then _SAME_USER for a user whose head is not due): the cost does not grow
+        with the backlog or depend on the planner's statistics."""
         # First the rows a dead dispatcher left (lease over): each is its user's head, and a
         # reply among them must be settled while its token can still tell.
         picked: list[int] = list(session.scalars(_EXPIRED_LEASES, {"now": now, "n": limit}))
         start, after, wrapped = self._cursor, self._cursor, False
         while len(picked) < limit:
-            rows = session.execute(_NEXT_USER, {"after": after}).all()
-            if not rows:
+            heads = sorted(session.execute(_NEXT_HEADS, {"after": after, "n": limit - len(picked)}).all(),
+                           key=lambda r: r.n)
+            if not heads:
                 if wrapped or start == "":
                     after = ""
                     break
                 wrapped, after = True, ""
                 continue
-            key = rows[0].order_key
-            if wrapped and key > start:
-                break
-            after = key
-            group = [r for r in rows if r.order_key == key]
-            while True:
+            for head in heads:
+                key = head.order_key
+                if wrapped and key > start:
+                    self._cursor = after
+                    return picked  # a whole round
+                after = key
+                group, more = [head], True
                 verdict = self._head_of(group, now, pushes_paused)
-                if verdict is not None or len(group) < _PEEK:
+                while verdict is None and more:
+                    # The head is waiting out a retry (or is a push while pushes are paused):
+                    # look further along this user's rows.
+                    group = session.execute(_SAME_USER, {"key": key, "after_id": group[-1].id}).all()
+                    if not group:
+                        break
+                    more = len(group) == _PEEK
+                    verdict = self._head_of(group, now, pushes_paused)
+                if verdict not in (None, False) and verdict not in picked:
+                    picked.append(verdict)
+                if len(picked) >= limit:
                     break
-                # Every row seen is waiting out a retry: look further along this user's rows.
-                group = session.execute(_SAME_USER, {"key": key, "after_id": group[-1].id}).all()
-            if verdict not in (None, False) and verdict not in picked:
-                picked.append(verdict)
         self._cursor = after
         return picked
 

@@ -44,7 +44,7 @@ def captured_statements(engine):
     seen: list[tuple[str, object]] = []
 
     def record(conn, cursor, statement, parameters, context, executemany):
-        if re.match(r"\s*(SELECT|UPDATE|SET)", statement, re.I) and not executemany:
+        if re.match(r"\s*(SELECT|UPDATE|SET|WITH)", statement, re.I) and not executemany:
             seen.append((statement, parameters))
 
     event.listen(engine, "before_cursor_execute", record)

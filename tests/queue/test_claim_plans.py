@@ -32,6 +32,9 @@ def assert_index_only(connection, statements, table: str) -> int:
     for statement, parameters in statements:
         if f"FROM {table}" not in statement and f"UPDATE {table}" not in statement:
             continue
+        if "WITH RECURSIVE" in statement:
+            checked += assert_loose_index_scan(connection, statement, parameters, table)
+            continue
         shown = plan(connection, statement, parameters)
         if connection.dialect.name == "postgresql":
             assert not any(word in shown for word in BANNED_PG), f"{statement}\n{shown}"
@@ -52,6 +55,35 @@ def assert_index_only(connection, statements, table: str) -> int:
             assert "TEMP B-TREE" not in shown, shown
         checked += 1
     return checked
+
+
+# The outbox's round over its users (bot/dispatcher._NEXT_HEADS): a recursive CTE whose every
+# step is one seek for the next user and one by primary key. Its structure has nodes the plain
+# statements must not (a nested loop over the CTE's few rows, subplans), never a table scan.
+CTE_STRUCTURE_SQLITE = ("MATERIALIZE heads", "SETUP", "SCAN CONSTANT ROW", "RECURSIVE STEP", "SCAN heads")
+BANNED_PG_IN_CTE = ("Seq Scan", "Sort", "Materialize", "Hash", "Bitmap")
+
+
+def assert_loose_index_scan(connection, statement: str, parameters, table: str) -> int:
+    shown = plan(connection, statement, parameters)
+    if connection.dialect.name == "postgresql":
+        assert not any(word in shown for word in BANNED_PG_IN_CTE), f"{statement}\n{shown}"
+        scans = [line for line in shown.splitlines() if " Scan " in line and "Scan on heads" not in line
+                 and "WorkTable Scan" not in line]
+        assert scans and all("Index" in line for line in scans), shown
+        # EXPLAIN does not print the plan of a subquery in a recursive step's output list: the
+        # step's seek is explained on its own, as the claim runs it (the first user after a key).
+        step = (f"SELECT x.id FROM {table} x WHERE x.status IN ('pending', 'sending') "
+                "AND x.order_key > %(key)s ORDER BY x.order_key, x.id LIMIT 1")
+        seek = plan(connection, step, {"key": "user:"})
+        assert seek.startswith("Limit") and "Index" in seek and not any(w in seek for w in BANNED_PG), seek
+    else:
+        for line in shown.splitlines():
+            if line.startswith(CTE_STRUCTURE_SQLITE) or "SCALAR SUBQUERY" in line:
+                continue
+            assert line.startswith("SEARCH") and ("INDEX" in line or "PRIMARY KEY" in line), f"{statement}\n{shown}"
+        assert "TEMP B-TREE" not in shown, shown
+    return 1
 
 
 def stale(connection, how: str, fill_done) -> None:
@@ -103,15 +135,19 @@ def test_the_outbox_claim_uses_only_indexes_with_stale_statistics(engine, how):
     with engine.begin() as connection:
         stale(connection, how, lambda c: fill_outbox(c, 300, 10, status="sent", start=10_000_000))
         fill_outbox(connection, PENDING_ROWS, SOURCES)
+        # The first user's first message waits out a retry: it must not hold back the next one.
+        connection.execute(text("UPDATE outbox_messages SET available_at = :later WHERE retry_key LIKE '%000000000000'"),
+                           {"later": BASE + timedelta(hours=1)})
     sessions = make_session_factory(engine)
     dispatcher = Dispatcher(sessions, line_api=None, clock=FixedClock(BASE + timedelta(seconds=1)), concurrency=8)
     with captured_statements(engine) as statements:
         claimed = dispatcher._claim(BASE + timedelta(seconds=1), 8)
-    # One row per user: the first of each of the first eight users.
-    assert [c.row.to_user for c in claimed] == [user(n) for n in range(8)]
-    assert [int(c.row.retry_key[-12:]) for c in claimed] == list(range(8))
+    # One row per user: the first due one of each of the first eight users (in id order).
+    assert [c.row.to_user for c in claimed] == [user(n) for n in range(1, 8)] + [user(0)]
+    assert [int(c.row.retry_key[-12:]) for c in claimed] == list(range(1, 8)) + [SOURCES]
     with engine.connect() as connection:
-        assert assert_index_only(connection, statements, "outbox_messages") >= 9
+        # Leases left by the dead, the round over the users, the look past user 0's head, the claim.
+        assert assert_index_only(connection, statements, "outbox_messages") == 4
     with make_session_factory(engine)() as session:
         assert session.get(OutboxMessage, claimed[0].row.id).status == "sending"
 
