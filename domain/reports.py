@@ -105,14 +105,17 @@ def build(session: Session, scope: Scope, district: Area, period: insights.Perio
     resources = Sheet("resources", JA["resources"], JA["resources_headers"], widths=[22, 14, 14, 16])
     serving = select(ResourceCoverage.resource_id).where(ResourceCoverage.area_id.in_(areas))
     counts: dict[tuple[str, str, bool], int] = {}
-    for cat, status, resident, count in session.execute(
-            select(ResourceCoverage.category, Resource.status, Resource.provider_type == "resident",
+    # Grouped by the column itself: PostgreSQL refuses a GROUP BY on an expression with a bound
+    # parameter (each bind is a new parameter, so the SELECT's is not the GROUP BY's).
+    for cat, status, provider_type, count in session.execute(
+            select(ResourceCoverage.category, Resource.status, Resource.provider_type,
                    func.count(func.distinct(Resource.id)))
             .join(Resource, Resource.id == ResourceCoverage.resource_id)
             .where(Resource.id.in_(serving), ResourceCoverage.area_id.in_(areas),
                    Resource.status.in_((RESOURCE_ACTIVE, RESOURCE_CANDIDATE)))
-            .group_by(ResourceCoverage.category, Resource.status, Resource.provider_type == "resident")):
-        counts[(cat, status, bool(resident))] = count
+            .group_by(ResourceCoverage.category, Resource.status, Resource.provider_type)):
+        key = (cat, status, provider_type == "resident")
+        counts[key] = counts.get(key, 0) + count
     for cat in data.categories:
         active = counts.get((cat, RESOURCE_ACTIVE, True), 0) + counts.get((cat, RESOURCE_ACTIVE, False), 0)
         resources.rows.append([category_label(cat), active, counts.get((cat, RESOURCE_ACTIVE, True), 0),
