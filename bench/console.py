@@ -10,6 +10,9 @@ with their audit rows. Each page is requested through the whole Flask app (sessi
 Flask-Login, scoping, templates) as a district coordinator and as a city coordinator; the table
 gives p50 and p95 in milliseconds and whether p95 is under the 200 ms target.
 PostgreSQL runs in a database made for the run and dropped afterwards.
+
+With --all-pages it goes on with the console's second half (resources, volunteers, meetings,
+見える化, review) and the 協議体 xlsx at 50,000 needs, on each engine: bench/console2.py.
 """
 from __future__ import annotations
 
@@ -201,6 +204,8 @@ def main(argv=None) -> int:
     parser.add_argument("--samples", type=int, default=40)
     parser.add_argument("--seed", type=int, default=20261126)
     parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument("--all-pages", action="store_true",
+                        help="then the second half's pages and the xlsx export (bench/console2.py)")
     args = parser.parse_args(argv)
     header = ["| database | coordinator | page | p50 ms | p95 ms | p95 CPU ms (this process) | p95 < 200 ms |",
               "| --- | --- | --- | ---: | ---: | ---: | :---: |"]
@@ -229,7 +234,14 @@ def main(argv=None) -> int:
     print(f"load average (1 min) {load_before:.1f} before, {load_after:.1f} after, on {os.cpu_count()} CPUs: "
           "wall times include waiting for a CPU; the CPU column is this process's own work (with "
           "PostgreSQL the server's work is not in it)")
-    return 0 if all(line.rstrip().endswith("yes |") for line in lines) else 1
+    ok = all(line.rstrip().endswith("yes |") for line in lines)
+    if args.all_pages:
+        import console2
+
+        for engine_args in ([] if args.no_sqlite else [["--pg", ""]]) + ([["--pg", args.pg]] if args.pg else []):
+            print()
+            ok = console2.main(engine_args) == 0 and ok
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

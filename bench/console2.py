@@ -226,12 +226,12 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pg", default=os.environ.get("TEST_DATABASE_URL"), help="PostgreSQL server URL")
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--db", help="SQLite file to keep (filled once, reused when it exists)")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     rng = random.Random(15)
     pg_admin = None
     if args.pg:
@@ -285,9 +285,10 @@ def main() -> int:
         clients = {"district": client_for(app, services.sessions, ids["district"]),
                    "city": client_for(app, services.sessions, ids["city"])}
         print(f"\n{'who':9} {'page':58} {'first':>8} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'status':>6}")
-        worst = 0.0
+        worst, failures = 0.0, 0
         for who, path in pages:
             times, status, first = timed(clients[who], path, args.runs)
+            failures += status != 200
             p95 = pct(times, 95)
             worst = max(worst, p95)
             print(f"{who:9} {path[:58]:58} {first:8.1f} {statistics.median(times):8.1f} {p95:8.1f} "
@@ -306,15 +307,19 @@ def main() -> int:
                 response = clients[who].get(path)
                 runs.append(clock.perf_counter() - t0)
             slowest = max(slowest, max(runs))
+            failures += response.status_code != 200
             print(f"{(who + ' ' + path)[:58]:58} {max(runs):8.2f} {len(response.data):10,} {response.status_code:>6}")
         print(f"\nslowest export: {slowest:.2f} s (target < 3 s): {'ok' if slowest < 3 else 'OVER'}")
         services.engine.dispose() if hasattr(services, "engine") else None
+        if failures:
+            print(f"{failures} page(s) or export(s) did not answer 200")
+        passed = not failures and worst < 200 and slowest < 3
     finally:
         if pg_admin is not None:
             with pg_admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             pg_admin.dispose()
-    return 0
+    return 0 if passed else 1
 
 
 if __name__ == "__main__":
