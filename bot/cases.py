@@ -75,10 +75,16 @@ def notify_coordinators(ctx: Any, session: Session, escalation: esc_rules.Escala
     return told
 
 
-def _need_for(turn: Any, need: Need | None, words: str, category: str = "other", urgency: str = "normal") -> Need:
+def _need_for(turn: Any, need: Need | None, words: str, category: str = "other",
+              urgency: str = "normal") -> Need | None:
+    """The need to hand over: the one given, or a new one in the person's area (else the city's).
+    None when there is no area at all (a city whose areas are not loaded): no case can be made."""
     if need is not None:
         return need
     area_id = turn.person.area_id or root_area_id(turn.session)
+    if area_id is None:
+        log.error("escalation.no_area")
+        return None
     return need_rules.create_need(turn.session, person=turn.person, category=category, area=area_id,
                                   now=turn.now, words=words, urgency=urgency)
 
@@ -87,6 +93,8 @@ def escalate_from_dialogue(turn: Any, need: Need | None, reason: str) -> str:
     """Escalate from the resident's dialogue; return what to tell the resident."""
     words = RESIDENT["menu_person"] if reason == esc_rules.ASKED_FOR_PERSON else ""
     target = _need_for(turn, need, words)
+    if target is None:
+        return RESIDENT["no_one_to_hand_over"]
     escalation = escalate_need(turn.ctx, turn.session, target, reason)
     return notices.resident_escalated(turn.session, escalation)
 
@@ -111,6 +119,8 @@ def escalate_safety(turn: Any, words: str, level: str, category: str, suspected:
         need = None
     urgency = "normal" if suspected else URGENT
     need = _need_for(turn, need, words, category if category else "other", urgency=urgency)
+    if need is None:
+        return False  # the guidance goes out all the same; only the case could not be made
     if suspected:
         turn.data["safety_need_id"] = need.id
     reason = esc_rules.SAFETY_CHECK if suspected else level

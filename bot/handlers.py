@@ -32,13 +32,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import outbox
 from bot import dialogue, postbacks
 from bot import cases as escalation_bot
+from bot.dialogue.safety import safety_answer
 from bot import state as convo_state
 from domain import people
+from domain.clock import TOKYO
 from domain.db import transaction
 from domain.escalation import EscalationError, NotPermitted
 from domain.matches import IllegalMatchTransition, NotApprovable
 from domain.needs import IllegalTransition
 from domain.people import ConsentRequired
+from domain.understanding import understand
 from domain.escalation import DeadlinePolicy
 from bot.line_limits import MAX_MESSAGES_PER_REQUEST
 from bot.messages.build import text
@@ -313,7 +316,23 @@ def make_parked_hook(settings: BotSettings):
         if not isinstance(raw.get("replyToken"), str) and people.find_by_line_id(session, user_id) is None:
             return  # nobody to answer: no token, and not someone the service knows
         ctx = EventContext(session, event.handled_at or event.available_at, raw, settings)
+        guidance = _safety_guidance_for(words, ctx.now)
         escalated = escalation_bot.escalate_failed_event(ctx, session, user_id, words[:4000])
-        ctx.reply(text(RESIDENT["bot_failed" if escalated else "not_received"]))
+        ctx.reply(*guidance, text(RESIDENT["bot_failed" if escalated else "not_received"]))
         ctx.flush()  # by reply while the token is fresh
     return on_parked
+
+
+def _safety_guidance_for(words: str, now) -> list[dict[str, Any]]:
+    """The 119/110 or consultation answer for words that say so, even when the turn failed: a
+    cry for help is answered whatever went wrong after it was read."""
+    if not words:
+        return []
+    try:
+        reading = understand(words[:4000], now.astimezone(TOKYO).date())
+        if reading.safety == "none":
+            return []
+        return [safety_answer(reading.signal, reading.safety)]
+    except Exception:  # the reading itself may be what failed: the plain answer still goes
+        log.exception("event.parked_safety_reading_failed")
+        return []

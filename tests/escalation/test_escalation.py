@@ -310,3 +310,19 @@ def test_people_who_blocked_the_account_are_erased_after_the_retention_period(st
             jobs.purge_unfollowed(s, stack.clock.now() + timedelta(days=days), job_deps(retention=timedelta(days=30)))
         with stack.sessions() as s:
             assert len(s.scalars(select(Person).where(Person.line_user_id == resident)).all()) == expected
+
+
+def test_a_cry_for_help_the_bot_fails_on_still_gets_the_119_guidance(stack, town):
+    resident = resident_in(stack, "安積地区", "荒井")
+
+    def broken(session, raw, now):
+        raise RuntimeError("a bug in the dialogue")
+
+    worker = EventWorker(stack.sessions, stack.clock, broken, max_attempts=1,
+                         on_parked=make_parked_hook(stack.services.bot_settings))
+    stack.sim.send_text(resident, "主人が倒れて息をしてないみたい")
+    worker.run_until_idle()
+    stack.settle()
+    [answer] = [m["message"] for m in stack.sim.messages(resident)][-2:-1]
+    assert answer["text"].startswith("【命にかかわるときは、すぐに119番へ】")
+    assert last(stack, resident)["text"] == RESIDENT["bot_failed"]
