@@ -44,6 +44,9 @@ def register(subparsers) -> None:
                                   "cross-validation; print per-family recall, the false-alarm rate, "
                                   "category accuracy and confusions, time per message and memory.")
     evaluate.add_argument("--no-cv", action="store_true", help="skip the cross-validation on train")
+    evaluate.add_argument("--by-writer", action="store_true",
+                          help="also read each training file with a model trained on the others, and sweep the "
+                               "alarm margins over those readings")
     evaluate.add_argument("-v", "--verbose", action="store_true",
                           help="list the cross-validation errors on train (never the test split's)")
     evaluate.set_defaults(func=run_evaluate)
@@ -91,7 +94,7 @@ def run_evaluate(args) -> int:
     out = sys.stdout
     if hasattr(out, "reconfigure"):
         out.reconfigure(encoding="utf-8")
-    return evaluate_corpus(cv=not args.no_cv, verbose=args.verbose, out=out)
+    return evaluate_corpus(cv=not args.no_cv, verbose=args.verbose, out=out, by_writer=args.by_writer)
 
 
 def run_export_corrections(args) -> int:

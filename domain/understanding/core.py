@@ -81,9 +81,17 @@ class Decision:
     confidence: float
 
 
-def decide(rules, category, scores) -> Decision:
+@dataclass(frozen=True)
+class Thresholds:
+    suspected: float = ALARM_SUSPECTED
+    sure: float = ALARM_SURE
+    in_context: float = ALARM_IN_CONTEXT
+
+
+def decide(rules, category, scores, thresholds: Thresholds = Thresholds()) -> Decision:
     """Join the rules' verdicts (``rules``: SafetyResult, ``category``: CategoryResult) and the
-    model's ``scores`` (or None) into one reading."""
+    model's ``scores`` (or None) into one reading (``thresholds``: other alarm margins, for the
+    sweep in evaluate.py)."""
     level, certainty, signal = "none", "", None
     rule_hit = rules.level != "none"
     if scores is None:
@@ -92,7 +100,7 @@ def decide(rules, category, scores) -> Decision:
         return Decision(level, certainty, signal, category.category, category.confidence)
     alarm = scores.alarm
     floor = rule_hit and not rules.soft
-    model_alarm = alarm >= (ALARM_IN_CONTEXT if rules.context else ALARM_SUSPECTED)
+    model_alarm = alarm >= (thresholds.in_context if rules.context else thresholds.suspected)
     if floor or model_alarm:
         if floor:
             level = rules.level  # the rules' own order: emergency before crisis
@@ -100,7 +108,7 @@ def decide(rules, category, scores) -> Decision:
             level = "emergency"  # emergency first: the 119 guidance comes before any consultation line
         else:
             level = "crisis"
-        certainty = SURE if (alarm >= ALARM_SURE or (floor and model_alarm)) else SUSPECTED
+        certainty = SURE if (alarm >= thresholds.sure or (floor and model_alarm)) else SUSPECTED
         signal = scores.best_signal(_families(level))
     code, confidence = scores.best_category()
     if code == "other":

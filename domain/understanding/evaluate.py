@@ -137,31 +137,68 @@ def read_examples(examples) -> list[Reading]:
     return out
 
 
-def cross_validated(examples, k: int = 5) -> list[Reading]:
-    """Out-of-fold readings of the training set: each fold is read by rules + a model trained
-    on the other folds, through the same decide() as understand()."""
+def out_of_fold(examples, fold_of) -> list[tuple]:
+    """(rules, category, scores) of each example, read by rules + a model trained on the other
+    folds (``fold_of``: the fold number of each example)."""
     import numpy as np
 
     from . import train as tr
-    from .core import decide
     from .model import Scores
 
     prepared = [tr.prepare(e.text) for e in examples]
     docs = [p[2] for p in prepared]
-    fold_of = tr.folds(examples, k)
-    out: list[Reading | None] = [None] * len(examples)
-    for f in range(k):
+    out: list[tuple | None] = [None] * len(examples)
+    for f in sorted(set(int(x) for x in fold_of)):
         train_idx = [i for i in range(len(examples)) if fold_of[i] != f]
         test_idx = [i for i in range(len(examples)) if fold_of[i] == f]
         fitted = tr.fit([docs[i] for i in train_idx], [examples[i] for i in train_idx])
         margins = tr.predict_margins(fitted, [docs[i] for i in test_idx])
         for row, i in enumerate(test_idx):
             heads = {h: dict(zip(cls, (float(v) for v in np.atleast_2d(m)[row]))) for h, (cls, m) in margins.items()}
-            scores = Scores(heads["safety"], heads["signal"], heads["category"])
             rules, category, _ = prepared[i]
-            d = decide(rules, category, scores)
-            out[i] = Reading(examples[i], d.safety, d.certainty, d.signal, d.category)
-    return [r for r in out if r is not None]
+            out[i] = (rules, category, Scores(heads["safety"], heads["signal"], heads["category"]))
+    return out
+
+
+def readings_of(examples, read, thresholds=None) -> list[Reading]:
+    from .core import Thresholds, decide
+
+    out = []
+    for e, (rules, category, scores) in zip(examples, read):
+        d = decide(rules, category, scores, thresholds or Thresholds())
+        out.append(Reading(e, d.safety, d.certainty, d.signal, d.category))
+    return out
+
+
+def cross_validated(examples, k: int = 5) -> list[Reading]:
+    """Out-of-fold readings of the training set (stratified folds), through the same decide()
+    as understand()."""
+    from . import train as tr
+
+    return readings_of(examples, out_of_fold(examples, tr.folds(examples, k)))
+
+
+def writer_folds(examples) -> list[int]:
+    """One fold per training file: each file was written by another hand, so a file read by a
+    model trained on the others is the nearest thing to messages from people it never saw."""
+    files = sorted({e.source.rsplit(":", 1)[0] for e in examples})
+    return [files.index(e.source.rsplit(":", 1)[0]) for e in examples]
+
+
+def threshold_sweep(examples, read) -> str:
+    """Recall and false alarms of the by-writer readings for a grid of alarm margins: how the
+    thresholds in core.py are chosen (never on the test split)."""
+    from .core import Thresholds
+
+    lines = ["| suspected from | in context from | recall | false alarms |", "| ---: | ---: | ---: | ---: |"]
+    for suspected in (-0.3, -0.2, -0.1, 0.0, 0.1, 0.2):
+        for in_context in (0.1, 0.3, 0.5):
+            rs = readings_of(examples, read, Thresholds(suspected=suspected, in_context=in_context))
+            alarms = [r.safety != "none" for r in rs if r.example.safety == "none"]
+            caught = [r.safety != "none" for r in rs if r.example.safety != "none"]
+            lines.append(f"| {suspected:+.1f} | {in_context:+.1f} | {_pct(sum(caught), len(caught))} | "
+                         f"{_pct(sum(alarms), len(alarms))} |")
+    return "\n".join(lines)
 
 
 def _pct(n: int, d: int) -> str:
@@ -257,7 +294,7 @@ def _memory_mb() -> dict[str, float]:
     return found
 
 
-def evaluate_corpus(cv: bool = True, verbose: bool = False, out=sys.stdout) -> int:
+def evaluate_corpus(cv: bool = True, verbose: bool = False, out=sys.stdout, by_writer: bool = False) -> int:
     """Print the report on the held-out test split, then by cross-validation on train
     (``verbose``: list the cross-validation errors; the test split's are never listed)."""
     from .corpus import test_set, training_set
@@ -271,6 +308,12 @@ def evaluate_corpus(cv: bool = True, verbose: bool = False, out=sys.stdout) -> i
         train = training_set()
         cv_readings = cross_validated(train)
         out.write(corpus_report(cv_readings, f"5-fold cross-validation on train ({len(train)} messages)") + "\n")
+        if by_writer:
+            read = out_of_fold(train, writer_folds(train))
+            out.write("\n" + corpus_report(readings_of(train, read), "by writer: each training file read by a model "
+                                            "trained on the other files") + "\n\n")
+            out.write("alarm margins, by writer (core.ALARM_SUSPECTED, core.ALARM_IN_CONTEXT):\n\n"
+                      + threshold_sweep(train, read) + "\n")
         if verbose:  # the training set's errors only: the test split is never read for tuning
             for r in cv_readings:
                 if (r.safety == "none") != (r.example.safety == "none") or r.category != r.example.category:
