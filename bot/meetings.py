@@ -7,7 +7,7 @@ Postbacks (``v1|mtg|…``, built in messages/council.py):
   tally|<meeting_id>          the answers so far; only the organiser or the area's coordinator
 Nothing in the data is trusted: every id is checked against the person pressing the button.
 
-Text: handle_text(ctx, text) answers 「会議の予定」 and takes the opinion after 意見を送る; the
+Text: handle_text(ctx, person, text) answers 「会議の予定」 and takes the opinion after 意見を送る; the
 text-message handler calls it first and carries on when it returns None.
 """
 from __future__ import annotations
@@ -110,10 +110,10 @@ def _tally(ctx, args: list[str]) -> str:
     return "mtg:tally"
 
 
-def handle_text(ctx, message: str) -> str | None:
-    """「会議の予定」, or the opinion after 意見を送る; None when the text is not for meetings."""
+def handle_text(ctx, person: Person | None, message: str) -> str | None:
+    """「会議の予定」, or the opinion after 意見を送る; None when the text is not for meetings.
+    ``person``: the writer, as the dialogue already found them."""
     words = "".join(unicodedata.normalize("NFKC", message or "").split())
-    person = _person(ctx)
     if words in LIST_WORDS or words.rstrip("はをがー？?") in LIST_WORDS:
         return _list(ctx, [])
     if person is None:

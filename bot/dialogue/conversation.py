@@ -125,12 +125,15 @@ def step(turn: Turn, state: str, inp: Input) -> str:
     """Run one input through the conversation and return the next state."""
     turn.state = state
     if inp.kind == "text" and state not in WRITING:
-        if safety.safety_first(turn, inp):
-            return IDLE
+        # The bot's own command words (what its menus and notices tell people to send) are
+        # commands, whatever a reader of free text would make of them; every other text meets
+        # the safety check first.
         command = command_for(inp)
         if command is not None:
             return command(turn, inp)
-        if meeting_bot.handle_text(turn.ctx, inp.text) is not None:
+        if safety.safety_first(turn, inp):
+            return IDLE
+        if meeting_bot.handle_text(turn.ctx, turn.person, inp.text) is not None:
             return state
         if coordinator_bot.handle_text(turn.ctx, turn.person, inp.text) is not None:
             return state

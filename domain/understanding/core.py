@@ -15,19 +15,22 @@ from datetime import date
 from .analysis import analyse
 from .corpus import CRISIS_SIGNALS, EMERGENCY_SIGNALS
 from .features import model_features
-from .rules import classify, detect_safety
+from .rules import classify, detect_safety, for_the_model
 from .model import get_reader
 from .normalize import normalize
 from .when import When, extract_when
 
 # Thresholds on the model's alarm margin (max(emergency, crisis) − none, one-vs-rest SVM
-# margins), chosen by 5-fold cross-validation on corpus/train (never on the test split):
-# from ALARM_SUSPECTED the model alarms (recall first); from ALARM_SURE it is sure on its own.
-ALARM_SUSPECTED = -0.1
+# margins), chosen on corpus/train only (never on the test split), by `sasaeai understand
+# evaluate --by-writer`: each training file read by a model trained on the other files (the
+# nearest thing to people the model never read), and of the margins whose false alarms stay
+# within 2 % there, the ones that catch the most. From ALARM_SUSPECTED the model alarms; from
+# ALARM_SURE it is sure on its own.
+ALARM_SUSPECTED = 0.0
 ALARM_SURE = 0.6
 # A message with a harmless-making context (lexicon.SOFT_*: the past, TV, a lesson,
-# prevention, an object, a negation) needs the model to be sure.
-ALARM_IN_CONTEXT = 0.3
+# prevention, an object, a negation) needs a higher margin.
+ALARM_IN_CONTEXT = 0.1
 
 SURE = "sure"
 SUSPECTED = "suspected"
@@ -83,12 +86,16 @@ class Decision:
 
 @dataclass(frozen=True)
 class Thresholds:
-    suspected: float = ALARM_SUSPECTED
-    sure: float = ALARM_SURE
-    in_context: float = ALARM_IN_CONTEXT
+    suspected: float
+    sure: float
+    in_context: float
+
+    @classmethod
+    def shipped(cls) -> "Thresholds":
+        return cls(ALARM_SUSPECTED, ALARM_SURE, ALARM_IN_CONTEXT)
 
 
-def decide(rules, category, scores, thresholds: Thresholds = Thresholds()) -> Decision:
+def decide(rules, category, scores, thresholds: Thresholds | None = None) -> Decision:
     """Join the rules' verdicts (``rules``: SafetyResult, ``category``: CategoryResult) and the
     model's ``scores`` (or None) into one reading (``thresholds``: other alarm margins, for the
     sweep in evaluate.py)."""
@@ -99,6 +106,7 @@ def decide(rules, category, scores, thresholds: Thresholds = Thresholds()) -> De
             level, certainty, signal = rules.level, SURE, _RULE_FAMILY[rules.level]
         return Decision(level, certainty, signal, category.category, category.confidence)
     alarm = scores.alarm
+    thresholds = thresholds or Thresholds.shipped()
     floor = rule_hit and not rules.soft
     model_alarm = alarm >= (thresholds.in_context if rules.context else thresholds.suspected)
     if floor or model_alarm:
@@ -128,7 +136,8 @@ def understand(text: str, today: date) -> Understanding:
     reader = get_reader()
     scores = None
     if reader is not None:
-        scores = reader.scores(model_features(analysed, category.category, rules.level, rules.soft))
+        scores = reader.scores(model_features(for_the_model(normalised, analysed), category.category, rules.level,
+                                              rules.soft))
     d = decide(rules, category, scores)
     return Understanding(
         text=text,

@@ -165,7 +165,7 @@ def readings_of(examples, read, thresholds=None) -> list[Reading]:
 
     out = []
     for e, (rules, category, scores) in zip(examples, read):
-        d = decide(rules, category, scores, thresholds or Thresholds())
+        d = decide(rules, category, scores, thresholds or Thresholds.shipped())
         out.append(Reading(e, d.safety, d.certainty, d.signal, d.category))
     return out
 
@@ -193,7 +193,7 @@ def threshold_sweep(examples, read) -> str:
     lines = ["| suspected from | in context from | recall | false alarms |", "| ---: | ---: | ---: | ---: |"]
     for suspected in (-0.3, -0.2, -0.1, 0.0, 0.1, 0.2):
         for in_context in (0.1, 0.3, 0.5):
-            rs = readings_of(examples, read, Thresholds(suspected=suspected, in_context=in_context))
+            rs = readings_of(examples, read, Thresholds(suspected, Thresholds.shipped().sure, in_context))
             alarms = [r.safety != "none" for r in rs if r.example.safety == "none"]
             caught = [r.safety != "none" for r in rs if r.example.safety != "none"]
             lines.append(f"| {suspected:+.1f} | {in_context:+.1f} | {_pct(sum(caught), len(caught))} | "

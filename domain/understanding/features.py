@@ -42,6 +42,9 @@ def features(a: Analysed) -> list[str]:
 def model_features(a: Analysed, rule_category: str, rule_safety: str, soft: bool) -> list[str]:
     """:func:`features` plus the rules' own verdicts (the model learns how far to trust them)."""
     out = features(a)
-    out.append("R:cat:" + rule_category)
+    # No "the rules found no category" feature: most emergencies have none, so it taught the
+    # model that a message without content (an emoji, 「👍」) looks like an emergency.
+    if rule_category != "other":
+        out.append("R:cat:" + rule_category)
     out.append("R:safety:" + rule_safety + (":soft" if soft else ""))
     return out

@@ -249,6 +249,14 @@ BENIGN_PATTERNS = [
 # negated, or hypothetical. A hit in such a message is not an alarm by itself: the learned
 # reader decides (it was trained on such messages). A hit without any of these stays an
 # alarm whatever the model says (the floor). Tried on the message in hiragana (kanji kept).
+# Figures of speech whose words the learned reader would take literally (胸 → chest pain, 死ぬ →
+# despair): masked in the text the model reads, so that they count for nothing either way.
+MODEL_IDIOM_PATTERNS = [
+    r"(胸|むね)が(いっぱい|一杯|熱く|あつく)",
+    r"(死|し)ぬ(ほど|程)(暇|ひま|退屈|たいくつ|好き|すき|うま|おいし|美味し|笑|わら|眠|ねむ|忙し|いそがし)",
+    r"(笑|わら)い(死|じ)に",
+]
+
 SOFT_CONTEXT_PATTERNS = [
     # the past, or over and done
     r"(去年|きょねん|昔|むかし|年前|ねんまえ|以前|いぜん|先月|せんげつ|おととし|何年か前|若い頃|わかいころ|子供の頃|こどものころ)",

@@ -62,12 +62,17 @@ class Keyword:
             return self.hira in a.lemmas or self.text in a.lemmas
         if self.hira in a.hira:
             return True
-        if self.kana is not None:
-            if a.in_hira(self.kana):
+        # Plain substring tests first (most keywords are in no message): the boundary checks
+        # only where the keyword occurs at all.
+        kana = self.kana
+        if kana is not None:
+            if kana in a.hira and a.in_hira(kana):
                 return True
-            if self.kana_in_reading and a.in_reading(self.kana):
+            if self.kana_in_reading and kana in a.reading and a.in_reading(kana):
                 return True
-        if self.loose is not None and a.in_loose(self.loose, self.voicing_tolerant):
+        loose = self.loose
+        if loose is not None and loose in (a.loose if self.voicing_tolerant else a.folded) \
+                and a.in_loose(loose, self.voicing_tolerant):
             return True
         return self.lemma is not None and self.lemma in a.lemmas
 
@@ -254,3 +259,15 @@ def _soft(level: str, a: Analysed, lex: Lexicon, words, patterns) -> bool:
             keep[i] = False
     rest = "".join(ch if k else _CUT for ch, k in zip(a.norm, keep))
     return not _hits(analyse(rest), words, patterns)
+
+
+_IDIOMS = tuple(re.compile(p) for p in lexicon.MODEL_IDIOM_PATTERNS)
+
+
+def for_the_model(normalised: str, analysed: Analysed) -> Analysed:
+    """The analysis the learned reader sees: the same, unless the text holds a figure of speech
+    (lexicon.MODEL_IDIOM_PATTERNS), which is masked and the text analysed again."""
+    masked = normalised
+    for pattern in _IDIOMS:
+        masked = pattern.sub("〇", masked)
+    return analysed if masked == normalised else analyse(masked)

@@ -34,13 +34,14 @@ SAFETY_WEIGHT_FOR_CATEGORY = 0.3
 def prepare(text: str):
     """(rules' SafetyResult, rules' CategoryResult, model features) of one message, exactly as
     understand() computes them."""
-    from .rules import classify, detect_safety
+    from .rules import classify, detect_safety, for_the_model
 
     normalised = normalize(text)
     a = analyse(normalised)
     safety = detect_safety(normalised, a)
     category = classify(a)
-    return safety, category, model_features(a, category.category, safety.level, safety.soft)
+    return safety, category, model_features(for_the_model(normalised, a), category.category, safety.level,
+                                            safety.soft)
 
 
 def example_features(text: str) -> list[str]:
