@@ -9,6 +9,7 @@ from sqlalchemy import select
 from meeting_builders import Council, tokyo
 from bot.handlers import EventContext
 from bot.meetings import handle_text
+from domain.people import find_by_line_id
 from domain.db import transaction
 from domain import meetings as mtg
 from bot.messages.council import COUNCIL
@@ -200,15 +201,15 @@ def test_the_opinion_of_a_written_meeting_is_taken_from_the_next_text(sessions, 
         assert turn(s, CONTEXT_VERBS["mtg"], ["ans", str(mid), "opinion"], kind="postback") == "mtg:ans:opinion"
     clock.advance(minutes=5)
     with transaction(sessions) as s:
-        assert turn(s, handle_text, "移動支援の担い手が足りません。") == "mtg:opinion"
+        assert turn(s, handle_text, find_by_line_id(s, uid), "移動支援の担い手が足りません。") == "mtg:opinion"
         replies = s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
         assert replies[-1].message_list[0]["text"].startswith("ご意見を受け付けました")
         t = mtg.tally(s, mtg.get_meeting(s, mid))
         assert [(m.name, m.note) for m in t.by_choice[mtg.OPINION]] == [("委員A", "移動支援の担い手が足りません。")]
     clock.advance(minutes=1)
     with transaction(sessions) as s:
-        assert turn(s, handle_text, "ありがとう") is None  # only the one text after the button
-        assert turn(s, handle_text, "会議の予定") == "mtg:list"
+        assert turn(s, handle_text, find_by_line_id(s, uid), "ありがとう") is None  # only the one text after the button
+        assert turn(s, handle_text, find_by_line_id(s, uid), "会議の予定") == "mtg:list"
 
 
 def test_a_member_who_blocked_the_account_is_shown_unreachable_not_silent(stack):
