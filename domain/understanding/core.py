@@ -20,12 +20,14 @@ from .model import get_reader
 from .normalize import normalize
 from .when import When, extract_when
 
-# Thresholds on the model's alarm margin (max(emergency, crisis) − none, one-vs-rest SVM
-# margins), chosen on corpus/train only (never on the test split), by `sasaeai understand
-# evaluate --by-writer`: each training file read by a model trained on the other files (the
-# nearest thing to people the model never read), and of the margins whose false alarms stay
-# within 2 % there, the ones that catch the most. From ALARM_SUSPECTED the model alarms; from
-# ALARM_SURE it is sure on its own.
+# Thresholds on the model's alarm margin (model.Scores.alarm: how much more a message looks
+# like a danger than like nothing, to the safety and the signal heads), chosen on corpus/train
+# only (never on the test split), by `sasaeai understand evaluate --by-writer`: each training
+# file read by a model trained on the other files (the nearest thing to people the model
+# never read): false alarms within 2 % there, and the
+# story tests (tests/domain/test_understanding.py: 家事 is not 火事) still right; of those, the
+# margins that catch the most. From ALARM_SUSPECTED the model alarms; from ALARM_SURE it is
+# sure on its own.
 ALARM_SUSPECTED = 0.0
 ALARM_SURE = 0.6
 # A message with a harmless-making context (lexicon.SOFT_*: the past, TV, a lesson,

@@ -38,9 +38,15 @@ class Scores:
 
     @property
     def alarm(self) -> float:
-        """How much more the message looks like an emergency or a crisis than like nothing."""
-        s = self.safety
-        return max(s.get("emergency", -9.0), s.get("crisis", -9.0)) - s.get("none", 0.0)
+        """How much more the message looks like an emergency or a crisis than like nothing: the
+        mean of two heads' verdicts, the safety head's (emergency or crisis against none) and
+        the signal head's (any family against none). Read by writer (evaluate --by-writer), the
+        two together miss fewer at the same false alarms than the safety head alone."""
+        s, g = self.safety, self.signal
+        by_level = max(s.get("emergency", -9.0), s.get("crisis", -9.0)) - s.get("none", 0.0)
+        families = [v for k, v in g.items() if k != "none"]
+        by_family = (max(families) if families else -9.0) - g.get("none", 0.0)
+        return (by_level + by_family) / 2
 
     def level(self) -> str:
         s = self.safety
