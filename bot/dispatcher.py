@@ -19,6 +19,7 @@ Replies are settled while the token can still tell (issue 12):
 """
 from __future__ import annotations
 
+import secrets
 import threading
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -156,7 +157,7 @@ class _Claimed:
 class Dispatcher:
     def __init__(self, session_factory: sessionmaker[Session], line_api: LineApi, clock: Clock,
                  *, max_attempts: int = 20, concurrency: int = 8, request_timeout: float = 10.0,
-                 quota_poll: timedelta | None = None):
+                 quota_poll: timedelta | None = None, random_start: bool = True):
         self._sessions = session_factory
         self._line = line_api
         self._clock = clock
@@ -167,7 +168,10 @@ class Dispatcher:
         self._pool = ThreadPoolExecutor(self._concurrency, thread_name_prefix="outbox-send",
                                         initializer=name_os_thread, initargs=("outbox-send",)) \
             if self._concurrency > 1 else None
-        self._cursor = ""
+        # Where this process's round over the users begins: at random, so that dispatchers
+        # started together do not all reach for the same first heads and wait on each other's
+        # locks (bench/backlog.py: two dispatchers on PostgreSQL).
+        self._cursor = f"user:U{secrets.token_hex(16)}" if random_start else ""
         self._next_quota_look: datetime | None = None
         # The channel's shared state, as last read or written by this process.
         self.paused_until: datetime | None = None

@@ -139,7 +139,8 @@ def test_the_outbox_claim_uses_only_indexes_with_stale_statistics(engine, how):
         connection.execute(text("UPDATE outbox_messages SET available_at = :later WHERE retry_key LIKE '%000000000000'"),
                            {"later": BASE + timedelta(hours=1)})
     sessions = make_session_factory(engine)
-    dispatcher = Dispatcher(sessions, line_api=None, clock=FixedClock(BASE + timedelta(seconds=1)), concurrency=8)
+    dispatcher = Dispatcher(sessions, line_api=None, clock=FixedClock(BASE + timedelta(seconds=1)), concurrency=8,
+                            random_start=False)
     with captured_statements(engine) as statements:
         claimed = dispatcher._claim(BASE + timedelta(seconds=1), 8)
     # One row per user: the first due one of each of the first eight users (in id order).
