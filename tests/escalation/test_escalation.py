@@ -111,14 +111,18 @@ def test_nobody_accepting_in_time_escalates_once(stack, town):
     assert len(notices) == 1
 
 
-def test_a_message_the_bot_cannot_handle_goes_to_a_coordinator(stack, town):
-    resident = resident_in(stack, "安積地区", "荒井")
-
+def broken_worker(stack, max_attempts: int) -> EventWorker:
+    """A worker whose every turn fails (a bug in the dialogue), with the real parked hook."""
     def broken(session, raw, now):
         raise RuntimeError("a bug in the dialogue")
 
-    worker = EventWorker(stack.sessions, stack.clock, broken, max_attempts=2,
-                         on_parked=make_parked_hook(stack.services.bot_settings))
+    return EventWorker(stack.sessions, stack.clock, broken, max_attempts=max_attempts,
+                       on_parked=make_parked_hook(stack.services.bot_settings))
+
+
+def test_a_message_the_bot_cannot_handle_goes_to_a_coordinator(stack, town):
+    resident = resident_in(stack, "安積地区", "荒井")
+    worker = broken_worker(stack, max_attempts=2)
     stack.sim.send_text(resident, "かいものにいけない")
     for _ in range(3):
         worker.run_until_idle()
@@ -314,12 +318,7 @@ def test_people_who_blocked_the_account_are_erased_after_the_retention_period(st
 
 def test_a_cry_for_help_the_bot_fails_on_still_gets_the_119_guidance(stack, town):
     resident = resident_in(stack, "安積地区", "荒井")
-
-    def broken(session, raw, now):
-        raise RuntimeError("a bug in the dialogue")
-
-    worker = EventWorker(stack.sessions, stack.clock, broken, max_attempts=1,
-                         on_parked=make_parked_hook(stack.services.bot_settings))
+    worker = broken_worker(stack, max_attempts=1)
     stack.sim.send_text(resident, "主人が倒れて息をしてないみたい")
     worker.run_until_idle()
     stack.settle()
