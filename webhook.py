@@ -78,8 +78,7 @@ class Services:
                            area_radius_km=self.config.area_radius_km)
 
     def console_deps(self):
-        """What the console needs: sessions, clock, LINE Login settings and the case notifier."""
-        from bot.case_notifier import OutboxCaseNotifier
+        """What the console needs: sessions, clock, LINE Login settings and the notifier."""
         from console import ConsoleDeps, ConsoleSettings
 
         c = self.config
@@ -93,8 +92,7 @@ class Services:
             token_url=c.line_api_base_url.rstrip("/") + "/oauth2/v2.1/token",
             secret_key=secret_key, public_url=c.console_url or None,
             idle=timedelta(minutes=c.console_idle_minutes), http_timeout=c.line_request_timeout)
-        return ConsoleDeps(self.sessions, self.clock, OutboxCaseNotifier(c.console_url or None), settings,
-                           news=self.notifier)
+        return ConsoleDeps(self.sessions, self.clock, self.notifier, settings, news=self.notifier)
 
     def event_worker(self) -> EventWorker:
         settings = self.bot_settings

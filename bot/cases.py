@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import notify
+from bot.notifier import OutboxNotifier
 from domain import escalation as esc_rules
 from domain import matches as match_rules
 from domain import needs as need_rules
@@ -373,7 +374,6 @@ def on_note_text(turn: Any, inp: Any) -> str:
 
 def on_message_text(turn: Any, inp: Any) -> str:
     """The coordinator's words for the resident, relayed from the official account."""
-    from bot.case_notifier import OutboxCaseNotifier
     from domain import cases
 
     case = _case(turn, turn.data.pop("case_id", None))
@@ -381,7 +381,7 @@ def on_message_text(turn: Any, inp: Any) -> str:
         return IDLE
     try:
         cases.message_resident(turn.session, case.id, turn.person, inp.text, turn.now,
-                               OutboxCaseNotifier(_console(turn.ctx)))
+                               OutboxNotifier(_console(turn.ctx)))
     except cases.CaseError:
         if len(inp.text.strip()) > cases.MAX_MESSAGE:
             turn.data["case_id"] = case.id
@@ -395,13 +395,12 @@ def on_message_text(turn: Any, inp: Any) -> str:
 
 def relay_answer(turn: Any, inp: Any) -> bool:
     """A resident's words while a coordinator waits for their answer go to that coordinator."""
-    from bot.case_notifier import OutboxCaseNotifier
     from bot.messages.coordinator import RELAY
     from domain import cases
 
     if not turn.person.consented:
         return False
-    sent = cases.resident_answer(turn.session, turn.person, inp.text, turn.now, OutboxCaseNotifier(_console(turn.ctx)))
+    sent = cases.resident_answer(turn.session, turn.person, inp.text, turn.now, OutboxNotifier(_console(turn.ctx)))
     if sent is None:
         return False
     turn.say(text(RELAY["answer_sent"]))

@@ -1,7 +1,10 @@
-"""The domain's news, told on LINE: `domain.notify.Notifier` over the outbox.
+"""The domain's news, told on LINE, over the outbox: `domain.notify.Notifier` (the scheduler's and
+the dialogue's news) and `domain.cases.CaseNotifier` (what a case's actions tell people, from the
+console or from a coordinator on LINE).
 
-The scheduler and the dialogue use this same object (built by webhook.Services), so how a case
-notice or a meeting reminder looks is decided here and in the catalogues, nowhere else.
+One object, built by webhook.Services, so how a case notice, a relayed message or a meeting
+reminder looks is decided here and in the catalogues, nowhere else. Everything is stored in
+the caller's transaction and pushed by the dispatcher.
 """
 from __future__ import annotations
 
@@ -10,11 +13,21 @@ from typing import Sequence
 
 from sqlalchemy.orm import Session
 
-from bot import outbox
-from bot.messages import council, notices
-from bot.messages.build import Message, shorten, text
-from bot.messages.coordinator import COORDINATOR
+from bot import notify, outbox
+from bot.messages import cards, council, notices
+from bot.messages import postback as postbacks
+from bot.messages.build import Message, postback, shorten, text
+from bot.messages.coordinator import COORDINATOR, RELAY
+from bot.messages.resident import RESIDENT
+from bot.messages.volunteer import VOLUNTEER
+from domain import escalation as esc
+from domain.categories import label as category_label
+from domain.labels import area_label
+from domain.models import Match, Need, Person
 from domain.notify import CASE_AGAIN, CASE_TO_CITY
+from domain.resources import announce_candidate, rules_of
+from domain.schedule import describe_rules
+from domain.suggestions import suggest_resources
 
 _CASE_HEADERS = {CASE_AGAIN: COORDINATOR["notice_again"], CASE_TO_CITY: COORDINATOR["notice_city"]}
 
@@ -81,10 +94,6 @@ class OutboxNotifier:
     # resources and volunteers
     def place_offered(self, session, resource, to, now, *, key) -> int:
         """A resident offered a place: the coordinator is asked to visit and confirm it."""
-        from domain.labels import area_label
-        from domain.resources import rules_of
-        from domain.schedule import describe_rules
-
         rules = rules_of(resource)
         area_id = resource.area_rows[0].area_id if resource.area_rows else None
         body = COORDINATOR["place_offered"].format(
@@ -98,25 +107,57 @@ class OutboxNotifier:
 
     def match_approved(self, session, match, need, now, *, key) -> int:
         """Approved in the console: both sides learn each other's contact, as after 承認する on LINE."""
-        from bot import notify
-
         ctx = _Pushes(session, now, key)
         notify.release_contacts(ctx, session, match, need, reply_to_volunteer=False)
         return ctx.count
 
     def match_declined(self, session, match, need, now, *, key) -> int:
         """見送る: the volunteer is thanked and told the coordinator will arrange it otherwise."""
-        from domain.models import Person
-        from bot.messages.volunteer import VOLUNTEER
-
         volunteer = session.get(Person, match.volunteer_id) if match.volunteer_id else None
         return self._push(session, volunteer, [text(VOLUNTEER["approval_declined"])], now, key)
 
     def place_offered_to_coordinators(self, session, resource, now) -> int:
         """Every coordinator of the place's district (else the city's) is told once."""
-        from domain.resources import announce_candidate
-
         return announce_candidate(session, resource, self, now)
+
+    # a case's actions (domain.cases.CaseNotifier)
+    def to_resident(self, session: Session, resident: Person, district: str, body: str, now: datetime,
+                    key: str) -> None:
+        self._push(session, resident, [text(RELAY["from_coordinator"].format(district=district, body=body))], now, key)
+
+    def to_coordinator(self, session: Session, coordinator: Person, escalation: esc.Escalation,
+                       resident_name: str, body: str, now: datetime, key: str) -> None:
+        need = session.get(Need, escalation.need_id)
+        message = text(COORDINATOR["resident_answer"].format(
+            name=(resident_name + "さん") if resident_name else COORDINATOR["no_name"],
+            category=category_label(need.category) if need else "—",
+            area=area_label(session, need.area_id if need else escalation.area_id),
+            body=shorten(body, 4000)),
+            [postback(COORDINATOR["message_resident"], postbacks.encode("esc", "msg", escalation.id))])
+        self._push(session, coordinator, [message], now, key)
+
+    def ask_volunteers(self, session: Session, need: Need, matches: Sequence[Match], now: datetime) -> int:
+        ctx = _Pushes(session, now, f"case-ask:{need.id}:{now.timestamp()}")
+        return notify.send_request_cards(ctx, session, need, list(matches))
+
+    def send_resources(self, session: Session, resident: Person, need: Need, resource_ids: Sequence[int],
+                       now: datetime) -> bool:
+        chosen = [r for r in suggest_resources(session, need, now, limit=10) if r.resource_id in set(resource_ids)]
+        if not chosen:
+            return False
+        key = f"case-resource:{need.id}:{','.join(map(str, resource_ids))}:{now.timestamp()}"
+        return self._push(session, resident, [text(RESIDENT["coordinator_suggests"]),
+                                              cards.suggestions_message(chosen, [])], now, key) > 0
+
+    def acknowledged(self, session: Session, escalation: esc.Escalation, owner: Person, now: datetime) -> None:
+        """The other coordinators who were told see who took it (as after 対応します on LINE)."""
+        need = session.get(Need, escalation.need_id)
+        message = text(COORDINATOR["owner_told"].format(
+            owner=owner.display_name or "担当者", category=category_label(need.category) if need else "—",
+            area=notify.area_name(session, escalation.area_id)))
+        for person in esc.recipients(session, escalation):
+            if person.id != owner.id:
+                self._push(session, person, [message], now, f"case-ack:{escalation.id}:{person.id}")
 
 
 class _Pushes:

@@ -86,7 +86,7 @@ class CaseNotifier(Protocol):
 
 
 def reachable(person: Person | None) -> bool:
-    return person is not None and bool(person.line_user_id) and person.active
+    return person is not None and person.reachable  # Person.reachable: the one rule
 
 
 # -- rows in scope ---------------------------------------------------------------------------------

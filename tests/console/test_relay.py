@@ -105,12 +105,12 @@ def test_relay_from_the_console_arrives_and_the_answer_shows_on_the_case_page(br
 
 
 def test_erasing_the_resident_erases_the_relayed_messages(stack, console_town):
-    from bot.case_notifier import OutboxCaseNotifier
+    from bot.notifier import OutboxNotifier
 
     with transaction(stack.sessions) as s:
         coordinator = find_by_line_id(s, console_town.ids["asaka_coord"])
         cases.message_resident(s, console_town.asaka_case, coordinator, "お元気ですか", stack.clock.now(),
-                               OutboxCaseNotifier())
+                               OutboxNotifier())
     with transaction(stack.sessions) as s:
         people.erase_person(s, find_by_line_id(s, console_town.ids["yamada"]))
     with stack.sessions() as s:
@@ -118,7 +118,7 @@ def test_erasing_the_resident_erases_the_relayed_messages(stack, console_town):
 
 
 def test_a_resident_who_blocked_the_account_cannot_be_messaged(stack, console_town):
-    from bot.case_notifier import OutboxCaseNotifier
+    from bot.notifier import OutboxNotifier
 
     with transaction(stack.sessions) as s:
         people.mark_unfollowed(find_by_line_id(s, console_town.ids["yamada"]), stack.clock.now())
@@ -126,7 +126,7 @@ def test_a_resident_who_blocked_the_account_cannot_be_messaged(stack, console_to
         coordinator = find_by_line_id(s, console_town.ids["asaka_coord"])
         try:
             cases.message_resident(s, console_town.asaka_case, coordinator, "もしもし", stack.clock.now(),
-                                   OutboxCaseNotifier())
+                                   OutboxNotifier())
         except cases.CaseError:
             pass
         else:
