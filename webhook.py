@@ -75,7 +75,8 @@ class Services:
                            event_retention_days=self.config.event_retention_days,
                            privacy_url=privacy_url(self.config.console_url, self.config.public_url),
                            role_menu=lambda user_id, roles: link_for_roles(self.line_api, user_id, roles),
-                           area_radius_km=self.config.area_radius_km)
+                           area_radius_km=self.config.area_radius_km,
+                           safety_numbers=self.config.safety_numbers())
 
     def console_deps(self):
         """What the console needs: sessions, clock, LINE Login settings and the notifier."""

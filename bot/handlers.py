@@ -36,6 +36,7 @@ from bot.dialogue.safety import safety_answer
 from bot import state as convo_state
 from domain import people
 from domain.clock import TOKYO
+from domain.settings import national_safety_numbers
 from domain.db import transaction
 from domain.escalation import EscalationError, NotPermitted
 from domain.matches import IllegalMatchTransition, NotApprovable
@@ -78,6 +79,8 @@ class BotSettings:
     retention_days: int = 90
     event_retention_days: int = 30
     privacy_url: str = ""
+    # The numbers the safety answers show (Config.safety_numbers); by default the national lines.
+    safety_numbers: dict[str, str] = field(default_factory=national_safety_numbers)
 
 
 class EventContext:
@@ -316,14 +319,14 @@ def make_parked_hook(settings: BotSettings):
         if not isinstance(raw.get("replyToken"), str) and people.find_by_line_id(session, user_id) is None:
             return  # nobody to answer: no token, and not someone the service knows
         ctx = EventContext(session, event.handled_at or event.available_at, raw, settings)
-        guidance = _safety_guidance_for(words, ctx.now)
+        guidance = _safety_guidance_for(words, ctx.now, settings.safety_numbers)
         escalated = escalation_bot.escalate_failed_event(ctx, session, user_id, words[:4000])
         ctx.reply(*guidance, text(RESIDENT["bot_failed" if escalated else "not_received"]))
         ctx.flush()  # by reply while the token is fresh
     return on_parked
 
 
-def _safety_guidance_for(words: str, now) -> list[dict[str, Any]]:
+def _safety_guidance_for(words: str, now, numbers: dict[str, str]) -> list[dict[str, Any]]:
     """The 119/110 or consultation answer for words that say so, even when the turn failed: a
     cry for help is answered whatever went wrong after it was read."""
     if not words:
@@ -332,7 +335,7 @@ def _safety_guidance_for(words: str, now) -> list[dict[str, Any]]:
         reading = understand(words[:4000], now.astimezone(TOKYO).date())
         if reading.safety == "none":
             return []
-        return [safety_answer(reading.signal, reading.safety)]
+        return [safety_answer(reading.signal, reading.safety, numbers)]
     except Exception:  # the reading itself may be what failed: the plain answer still goes
         log.exception("event.parked_safety_reading_failed")
         return []

@@ -87,6 +87,10 @@ def _field(name: str, default: Any = None, **kwargs) -> Any:
     return Field(default, validation_alias=_alias(name), **kwargs)
 
 
+SAFETY_NUMBER_KEYS = ("emergency", "police", "emergency_advice", "police_consultation", "consumer_hotline",
+                      "elder_abuse", "community_care", "yorisoi", "mental_health", "dv_navi", "dv_plus")
+
+
 class Config(BaseSettings):
     """Every setting of a deployment; built by `from_env()` or directly (tests) with keywords."""
 
@@ -152,6 +156,10 @@ class Config(BaseSettings):
     mental_health_number: str = _field("mental_health_number", "0570-064-556", max_length=20)  # こころの健康相談統一ダイヤル
     dv_navi_number: str = _field("dv_navi_number", "#8008", max_length=20)  # DV相談ナビ
     dv_plus_number: str = _field("dv_plus_number", "0120-279-889", max_length=20)  # DV相談＋
+
+    def safety_numbers(self) -> dict[str, str]:
+        """The safety answers' numbers by key (emergency, police, … dv_plus); empty: not shown."""
+        return {key: str(getattr(self, f"{key}_number") or "").strip() for key in SAFETY_NUMBER_KEYS}
 
     # No implicit source: a Config is what its caller gives (from_env passes the environment).
     @classmethod
@@ -277,3 +285,8 @@ def describe(exc: ValidationError) -> str:
         message = str(error["msg"]).removeprefix("Value error, ")
         parts.append(f"{variable}: {message}")
     return "invalid configuration: " + "; ".join(parts)
+
+
+def national_safety_numbers() -> dict[str, str]:
+    """The safety numbers when nothing is configured: the national lines (Config's defaults)."""
+    return {key: str(Config.model_fields[f"{key}_number"].default or "") for key in SAFETY_NUMBER_KEYS}

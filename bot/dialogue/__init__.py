@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from bot.dialogue.conversation import step
 from bot.dialogue.core import Input, Turn, consent_message, menu_message
-from bot.dialogue.safety import safety_answer, safety_numbers
+from bot.dialogue.safety import safety_answer
 from bot.dialogue.states import CONSENT, IDLE, upgrade
 
 __all__ = ["CONSENT", "IDLE", "Input", "Turn", "consent_message", "menu_message", "safety_answer",
-           "safety_numbers", "step", "upgrade"]
+           "step", "upgrade"]

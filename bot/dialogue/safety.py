@@ -1,7 +1,6 @@
 """Safety first (issue 10): emergency and crisis signals answered before anything else."""
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 
@@ -12,31 +11,27 @@ from bot.messages.resident import RESIDENT, SAFETY_ANSWERS, SAFETY_CALLS, SAFETY
 from bot.dialogue.states import IDLE
 from bot.dialogue.core import Input, Turn, pb, _keep_reading, URGENT_CATEGORY_CONFIDENCE
 from bot.dialogue import resident as resident_flow
+from domain.settings import national_safety_numbers
 
 
 # -- safety first (issue 10) ---------------------------------------------------------------------
 SAFETY_CHECK = "safety_check"  # turn.data key: a suspected signal waiting for the resident's answer
-_NUMBER_FIELDS = ("emergency", "police", "emergency_advice", "police_consultation", "consumer_hotline",
-                  "elder_abuse", "community_care", "yorisoi", "mental_health", "dv_navi", "dv_plus")
 
 
-@functools.lru_cache(maxsize=1)
-def safety_numbers() -> dict[str, str]:
-    """The phone numbers of the safety answers (Config: SASAEAI_*_NUMBER), read once."""
-    from domain.settings import Config
-
-    config = Config.from_env()
-    return {key: str(getattr(config, f"{key}_number", "") or "").strip() for key in _NUMBER_FIELDS}
+def numbers_of(turn: Turn) -> dict[str, str]:
+    """The deployment's safety numbers (BotSettings.safety_numbers, from Config)."""
+    settings = turn.ctx.settings
+    return settings.safety_numbers if settings is not None else national_safety_numbers()
 
 
 def _tel(number: str) -> str:
     return "tel:" + number.replace("#", "%23").replace("-", "")
 
 
-def safety_guidance(signal: str | None, level: str, extra: str = "") -> tuple[str, list[Action]]:
+def safety_guidance(signal: str | None, level: str, numbers: dict[str, str],
+                    extra: str = "") -> tuple[str, list[Action]]:
     """The family's guidance and its tel: buttons (an emergency is never answered with a resource)."""
     family = signal if signal in SAFETY_ANSWERS else ("medical" if level == "emergency" else "despair")
-    numbers = safety_numbers()
     lines = []
     for line, needs in SAFETY_ANSWERS[family]:
         # a key "-x" means: only when number x is not configured
@@ -52,8 +47,8 @@ def safety_guidance(signal: str | None, level: str, extra: str = "") -> tuple[st
     return "\n".join(lines), calls
 
 
-def safety_answer(signal: str | None, level: str, extra: str = "") -> dict[str, Any]:
-    body, calls = safety_guidance(signal, level, extra)
+def safety_answer(signal: str | None, level: str, numbers: dict[str, str], extra: str = "") -> dict[str, Any]:
+    body, calls = safety_guidance(signal, level, numbers, extra)
     return text(body, calls or None)
 
 
@@ -75,14 +70,15 @@ def safety_first(turn: Turn, inp: Input) -> bool:
                                    "signal": understood.signal, "category": category,
                                    "need_id": turn.data.pop("safety_need_id", None)}
         ask = SAFETY_TEXT["ask_emergency" if understood.safety == "emergency" else "ask_crisis"]
-        body, calls = safety_guidance(understood.signal, understood.safety,
+        body, calls = safety_guidance(understood.signal, understood.safety, numbers_of(turn),
                                       SAFETY_TEXT["check_told"] if told else "")
         # the buttons sit under the last message only: the question carries the tel: ones too
         buttons = [pb(SAFETY_TEXT["yes"], "safe", "yes"), pb(SAFETY_TEXT["no"], "safe", "no"), *calls]
         turn.say(text(body), text(ask, buttons))
         return True
     told = escalation_bot.escalate_safety(turn, inp.text, understood.safety, category)
-    turn.say(safety_answer(understood.signal, understood.safety, SAFETY_TEXT["coordinator_told"] if told else ""))
+    turn.say(safety_answer(understood.signal, understood.safety, numbers_of(turn),
+                           SAFETY_TEXT["coordinator_told"] if told else ""))
     return True
 
 
@@ -95,7 +91,7 @@ def on_safety_answer(turn: Turn, inp: Input) -> str:
     if (inp.args[0] if inp.args else "") == "yes":
         escalation_bot.escalate_safety(turn, pending["words"], pending["level"], pending.get("category") or "other",
                                        need_id=pending.get("need_id"))
-        turn.say(safety_answer(pending.get("signal"), pending["level"], SAFETY_TEXT["confirmed"]))
+        turn.say(safety_answer(pending.get("signal"), pending["level"], numbers_of(turn), SAFETY_TEXT["confirmed"]))
         return IDLE
     turn.say(text(SAFETY_TEXT["not_urgent"]))
     return resident_flow.on_idle_text(turn, Input("text", text=pending["words"]))

@@ -92,15 +92,22 @@ def test_a_fallen_flower_pot_is_a_garden_need(stack, town):
         assert session.scalars(select(Need)).first() is None  # nothing urgent was opened
 
 
-def test_numbers_come_from_configuration(stack, town, monkeypatch):
+def test_numbers_come_from_configuration():
     from bot import dialogue
+    from bot.handlers import BotSettings
+    from domain.settings import Config
+    from webhook import Services
 
-    monkeypatch.setenv("SASAEAI_ELDER_ABUSE_NUMBER", "024-924-0000")
-    dialogue.safety_numbers.cache_clear()
+    config = Config.from_env({"SASAEAI_ELDER_ABUSE_NUMBER": "024-924-0000"})
+    services = Services.build(config.model_copy(update={"database_url": "sqlite://"}))
     try:
-        message = dialogue.safety_answer("abuse", "crisis")
+        numbers = services.bot_settings.safety_numbers
     finally:
-        dialogue.safety_numbers.cache_clear()
+        services.engine.dispose()
+    message = dialogue.safety_answer("abuse", "crisis", numbers)
     assert "市の高齢者虐待の相談窓口：024-924-0000" in message["text"]
     assert "地域包括支援センター" in message["text"]
     assert dict(buttons(message))["虐待の相談窓口に電話"] == "tel:0249240000"
+    # Nothing configured: the national lines, and the city's line is not shown.
+    default = dialogue.safety_answer("abuse", "crisis", BotSettings().safety_numbers)
+    assert "024-924-0000" not in default["text"] and "虐待の相談窓口に電話" not in dict(buttons(default))
