@@ -34,8 +34,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from scratch import PG_SERVER_URL, scratch_postgres  # noqa: E402
 
-PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
 BASE = datetime(2026, 11, 26, 0, 0, tzinfo=timezone.utc)
 
 
@@ -305,8 +305,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.dispatch:
         return dispatch_main(args.dispatch[0], args.dispatch[1], int(args.dispatch[2]), args.dispatch[3])
 
-    import psycopg
-
     results = []
     dispatched: list[tuple[str, int, dict]] = []
     with tempfile.TemporaryDirectory(prefix="sasaeai-backlog-") as tmpdir:
@@ -316,29 +314,15 @@ def main(argv: list[str] | None = None) -> int:
                 url = f"sqlite:///{tmp / f'dispatch{concurrency}.sqlite3'}"
                 dispatched.append(("SQLite", concurrency, run_dispatch(url, args.dispatch_rows, concurrency, tmp)))
             if args.only in (None, "postgresql"):
-                name = f"sasaeai_dispatch_{secrets.token_hex(4)}"
-                with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-                    conn.execute(f'CREATE DATABASE "{name}"')
-                try:
-                    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+                with scratch_postgres(PG_SERVER_URL, "sasaeai_dispatch") as url:
                     dispatched.append(("PostgreSQL", concurrency, run_dispatch(url, args.dispatch_rows, concurrency, tmp)))
-                finally:
-                    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-                        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         for kind in (() if args.skip_backlog else ("events", "outbox")):
             if args.only in (None, "sqlite"):
                 url = f"sqlite:///{tmp / f'{kind}.sqlite3'}"
                 results.append(run("SQLite", url, kind, 1, args.rows, args.users, tmp, args.sample))
             if args.only in (None, "postgresql"):
-                name = f"sasaeai_backlog_{secrets.token_hex(4)}"
-                with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-                    conn.execute(f'CREATE DATABASE "{name}"')
-                try:
-                    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+                with scratch_postgres(PG_SERVER_URL, "sasaeai_backlog") as url:
                     results.append(run("PostgreSQL", url, kind, 2, args.rows, args.users, tmp, args.sample))
-                finally:
-                    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-                        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     if results:
         print(f"\nbacklog: {args.rows:,} pending rows from {args.users:,} users, fresh database, "
               "no ANALYZE (PostgreSQL: autovacuum off for the table)")

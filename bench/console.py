@@ -26,7 +26,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import insert, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -37,6 +37,7 @@ from domain import escalation as esc  # noqa: E402
 from domain.categories import CATEGORY_CODES  # noqa: E402
 from domain.clock import FixedClock  # noqa: E402
 from domain.db import normalise_url, transaction  # noqa: E402
+from scratch import scratch_postgres  # noqa: E402
 from domain.models import (  # noqa: E402
     CoordinatorArea, Need, Offer, OfferArea, OfferCategory, Person, PersonRole, Resource, ResourceArea,
     ResourceCategory,
@@ -216,17 +217,8 @@ def main(argv=None) -> int:
         with tempfile.TemporaryDirectory() as tmp:
             lines += measure(f"sqlite:///{Path(tmp) / 'bench.sqlite3'}", "SQLite", args.samples, args.seed)
     if args.pg:
-        base = normalise_url(args.pg)
-        name = f"sasaeai_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(base, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            lines += measure(base.rsplit("/", 1)[0] + f"/{name}", "PostgreSQL", args.samples, args.seed)
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+        with scratch_postgres(normalise_url(args.pg)) as url:
+            lines += measure(url, "PostgreSQL", args.samples, args.seed)
     print("\n".join(header + lines))
     print(f"\n{NEEDS:,} needs, {CASES:,} cases, {RESIDENTS:,} residents, {VOLUNTEERS:,} volunteers, "
           f"{RESOURCES:,} resources; {args.samples} requests per page; total {clock.perf_counter() - started:.0f}s")

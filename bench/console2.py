@@ -24,12 +24,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, insert, text  # noqa: E402
+from sqlalchemy import insert  # noqa: E402
 
 from domain import escalation as esc  # noqa: E402
 from domain.categories import CATEGORY_CODES  # noqa: E402
 from domain.clock import FixedClock  # noqa: E402
 from domain.db import normalise_url  # noqa: E402
+from scratch import create_scratch, drop_scratch  # noqa: E402
 from domain.meetings.models import Meeting, MeetingAnswer, MeetingMember  # noqa: E402
 from domain.models import (  # noqa: E402
     Area, CoordinatorArea, Match, Need, Offer, OfferArea, OfferCategory, OfferCoverage, OfferSlot, Person,
@@ -233,13 +234,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", help="SQLite file to keep (filled once, reused when it exists)")
     args = parser.parse_args(argv)
     rng = random.Random(15)
-    pg_admin = None
+    scratch_name = None
     if args.pg:
-        name = f"bench_console2_{uuid.uuid4().hex[:8]}"
-        pg_admin = create_engine(normalise_url(args.pg), isolation_level="AUTOCOMMIT")
-        with pg_admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = normalise_url(args.pg).rsplit("/", 1)[0] + "/" + name
+        url, scratch_name = create_scratch(normalise_url(args.pg), "bench_console2")
     else:
         url = "sqlite:///" + (args.db or str(Path(tempfile.mkdtemp()) / "console2.db"))
     try:
@@ -315,10 +312,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{failures} page(s) or export(s) did not answer 200")
         passed = not failures and worst < 200 and slowest < 3
     finally:
-        if pg_admin is not None:
-            with pg_admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            pg_admin.dispose()
+        if scratch_name is not None:
+            drop_scratch(normalise_url(args.pg), scratch_name)
     return 0 if passed else 1
 
 

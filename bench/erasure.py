@@ -24,11 +24,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, insert, text  # noqa: E402
+from sqlalchemy import insert  # noqa: E402
 
 from domain import escalation as esc  # noqa: E402
 from domain import needs, people, personal_data  # noqa: E402
 from domain.db import make_engine, make_session_factory, normalise_url, transaction  # noqa: E402
+from scratch import scratch_postgres  # noqa: E402
 from domain.models import Area  # noqa: E402
 from migrations import load_all_models, upgrade  # noqa: E402
 
@@ -106,18 +107,9 @@ def main() -> None:
         print("SQLite")
         measure(f"sqlite:///{tmp}/bench.sqlite3", args.rows)
     if args.pg:
-        base = normalise_url(args.pg)
-        name = f"sasaeai_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(base, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
+        with scratch_postgres(normalise_url(args.pg)) as url:
             print("PostgreSQL")
-            measure(base.rsplit("/", 1)[0] + f"/{name}", args.rows)
-        finally:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+            measure(url, args.rows)
     load_all_models()
 
 

@@ -32,6 +32,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from scratch import PG_SERVER_URL, create_scratch, drop_scratch  # noqa: E402
 
 from sqlalchemy import insert, select  # noqa: E402
 
@@ -40,7 +41,6 @@ from domain.settings import Config  # noqa: E402
 from domain.db import make_engine, make_session_factory, transaction  # noqa: E402
 from migrations import upgrade  # noqa: E402
 
-PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
 SECRET, TOKEN = secrets.token_hex(16), "bench-" + secrets.token_hex(16)
 MEETING_DAY = datetime(2026, 12, 16, tzinfo=TOKYO)
 TICK_AT = datetime(2026, 12, 9, 9, 0, tzinfo=TOKYO)  # 7 days before, 09:00
@@ -158,21 +158,12 @@ def run_naive(url: str, sim: Simulator) -> tuple[float, int, int]:
 def fresh_database(kind: str, tmp: Path) -> tuple[str, str | None]:
     if kind == "sqlite":
         return f"sqlite:///{tmp / f'bench-{uuid.uuid4().hex[:6]}.sqlite3'}", None
-    import psycopg
-
-    name = f"sasaeai_bench_{secrets.token_hex(4)}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name, name
+    return create_scratch(PG_SERVER_URL)
 
 
 def drop_database(name: str | None) -> None:
-    if name is None:
-        return
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    if name is not None:
+        drop_scratch(PG_SERVER_URL, name)
 
 
 def main() -> int:
@@ -183,7 +174,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=10_000)
     parser.add_argument("--meetings", type=int, default=200)
-    parser.add_argument("--pg", action="store_true", help="also run on PostgreSQL (" + PG_ADMIN_URL + ")")
+    parser.add_argument("--pg", action="store_true", help="also run on PostgreSQL (" + PG_SERVER_URL + ")")
     parser.add_argument("--skip-naive", action="store_true")
     args = parser.parse_args()
     logging.disable(logging.INFO)

@@ -54,9 +54,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from scratch import PG_SERVER_URL, scratch_postgres  # noqa: E402
 BIN = Path(sys.executable).parent
 HOST = "127.0.0.1"
-PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
 SECRET = secrets.token_hex(16)
 TOKEN = "soak-" + secrets.token_hex(16)
 TICK = os.sysconf("SC_CLK_TCK")
@@ -259,7 +259,7 @@ def pg_backends(url: str) -> list[int]:
     import psycopg
     name = url.rsplit("/", 1)[1]
     try:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
+        with psycopg.connect(PG_SERVER_URL, autocommit=True, connect_timeout=3) as conn:
             rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", (name,)).fetchall()
         return [r[0] for r in rows]
     except Exception:  # noqa: BLE001 - a missed sample only
@@ -504,21 +504,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=["sqlite", "postgresql"])
     parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args(argv)
-
-    import psycopg
-
     results = []
     with tempfile.TemporaryDirectory(prefix="sasaeai-soak-") as tmpdir:
         tmp = Path(tmpdir)
         if args.only in (None, "postgresql"):
-            name = f"sasaeai_soak_{secrets.token_hex(4)}"
-            with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-                conn.execute(f'CREATE DATABASE "{name}"')
-            try:
-                results.append(run("PostgreSQL", PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name, 2, args, tmp))
-            finally:
-                with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            with scratch_postgres(PG_SERVER_URL, "sasaeai_soak") as url:
+                results.append(run("PostgreSQL", url, 2, args, tmp))
         if args.only in (None, "sqlite"):
             results.append(run("SQLite", f"sqlite:///{tmp / 'soak.sqlite3'}", 1, args, tmp))
         if os.environ.get("SOAK_KEEP_LOGS"):

@@ -22,9 +22,10 @@ import uuid
 from datetime import datetime, time, timezone
 from pathlib import Path
 
-from sqlalchemy import create_engine, insert, select, text
+from sqlalchemy import insert, select, text
 
 from domain.db import make_engine, make_session_factory, normalise_url
+from scratch import scratch_postgres
 from migrations import upgrade
 from domain import suggestions
 from domain.categories import CATEGORY_CODES
@@ -241,17 +242,8 @@ def main(argv=None) -> int:
         with tempfile.TemporaryDirectory() as tmp:
             lines += run(f"sqlite:///{Path(tmp) / 'bench.sqlite3'}", "SQLite", args.samples, args.seed)
     if args.pg:
-        base = normalise_url(args.pg)
-        name = f"sasaeai_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(base, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            lines += run(base.rsplit("/", 1)[0] + f"/{name}", "PostgreSQL", args.samples, args.seed)
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+        with scratch_postgres(normalise_url(args.pg)) as url:
+            lines += run(url, "PostgreSQL", args.samples, args.seed)
     print("\n".join(header + lines))
     print(f"\n{VOLUNTEERS:,} volunteers, {DISTRICTS} districts × {NEIGHBOURHOODS} neighbourhoods, "
           f"{args.samples} random needs per step; total {clock.perf_counter() - started:.0f}s")

@@ -42,11 +42,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from scratch import PG_SERVER_URL, create_scratch, drop_scratch
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent  # run with .venv/bin/python: gunicorn/sasaeai sit beside it
 HOST = "127.0.0.1"
-PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
 CHANNEL_SECRET = secrets.token_hex(16)
 ACCESS_TOKEN = "bench-" + secrets.token_hex(16)
@@ -434,19 +435,13 @@ def sim_request(sim_url: str, method: str, path: str, payload=None) -> dict:
 def pg_create() -> tuple[str | None, str]:
     """Create a fresh database; return (url, note)."""
     try:
-        import psycopg
-        name = f"sasaeai_bench_{secrets.token_hex(4)}"
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name, name
+        return create_scratch(PG_SERVER_URL)
     except Exception as exc:  # noqa: BLE001 - any failure means: skip PostgreSQL, say why
         return None, f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc) else ''}"
 
 
 def pg_drop(name: str) -> None:
-    import psycopg
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    drop_scratch(PG_SERVER_URL, name)
 
 
 def count_rows(database_url: str) -> int | None:
