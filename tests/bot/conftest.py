@@ -83,6 +83,24 @@ def last(stack, user: str) -> dict:
     return stack.sim.messages(user)[-1]["message"]
 
 
+def consented_resident(stack, name: str = "山田 ハナ") -> str:
+    """A new friend who agreed and has not chosen an area yet (the bot is asking for it)."""
+    user = stack.new_user(name)
+    stack.settle()
+    press(stack, user, "同意する")
+    stack.settle()
+    return user
+
+
+def resident_in(stack, *labels: str, name: str = "山田 ハナ") -> str:
+    """A new friend who agreed, then pressed `labels` (a district, a neighbourhood …)."""
+    user = consented_resident(stack, name)
+    for label in labels:
+        press(stack, user, label)
+        stack.settle()
+    return user
+
+
 def all_text(message: dict) -> str:
     """Every text in a message (text, altText and Flex texts), for assertions."""
     parts: list[str] = []

@@ -7,7 +7,7 @@ from domain.models import Match, Need, Person
 from bot.messages.coordinator import COORDINATOR
 from bot.messages.resident import RESIDENT
 from bot.messages.volunteer import VOLUNTEER
-from tests.bot.conftest import all_text, buttons, last, press
+from tests.bot.conftest import all_text, buttons, last, press, resident_in
 
 
 def test_follow_consent_area_hiragana_need_suggestions_volunteer_accepts_and_both_are_told(stack, town):
@@ -134,7 +134,7 @@ def test_a_sticker_gets_a_kind_answer_with_the_menu(stack, town):
 
 
 def test_a_6000_character_message_is_accepted_and_shortened_for_display(stack, town):
-    resident = _resident_in_arai(stack)
+    resident = resident_in(stack, "安積地区", "荒井")
     long_text = "買い物に行けなくて困っています。" + "あ" * 6000
     stack.sim.send_text(resident, long_text)
     stack.settle()
@@ -148,7 +148,7 @@ def test_a_6000_character_message_is_accepted_and_shortened_for_display(stack, t
 
 
 def test_the_resident_can_correct_the_category_and_the_time_before_confirming(stack, town):
-    resident = _resident_in_arai(stack)
+    resident = resident_in(stack, "安積地区", "荒井")
     stack.sim.send_text(resident, "らいしゅうのかようびのごぜんちゅう、かいものにつれてってほしい")
     stack.settle()
     assert "いつ：12月1日(火) 午前" in last(stack, resident)["text"]
@@ -165,7 +165,7 @@ def test_the_resident_can_correct_the_category_and_the_time_before_confirming(st
 
 
 def test_a_safety_signal_gets_the_119_guidance_first_and_an_urgent_case(stack, town):
-    resident = _resident_in_arai(stack)
+    resident = resident_in(stack, "安積地区", "荒井")
     stack.sim.send_text(resident, "おっとがたおれていきをしていない")
     stack.settle()
     answer = last(stack, resident)["text"]
@@ -176,7 +176,7 @@ def test_a_safety_signal_gets_the_119_guidance_first_and_an_urgent_case(stack, t
 
 
 def test_deleting_my_data_after_confirmation(stack, town):
-    resident = _resident_in_arai(stack)
+    resident = resident_in(stack, "安積地区", "荒井")
     stack.sim.send_text(resident, "わたしのデータを消す")
     stack.settle()
     press(stack, resident, "消す")
@@ -187,7 +187,7 @@ def test_deleting_my_data_after_confirmation(stack, town):
 
 
 def test_a_half_finished_dialogue_expires_politely(stack, town):
-    resident = _resident_in_arai(stack)
+    resident = resident_in(stack, "安積地区", "荒井")
     stack.sim.send_text(resident, "かいものにいけない")
     stack.settle()
     stack.clock.advance(hours=2)
@@ -197,20 +197,8 @@ def test_a_half_finished_dialogue_expires_politely(stack, town):
     assert RESIDENT["expired"] in texts[-2:] or RESIDENT["expired"] in texts[-3:]
 
 
-def _resident_in_arai(stack) -> str:
-    resident = stack.new_user("山田 ハナ")
-    stack.settle()
-    press(stack, resident, "同意する")
-    stack.settle()
-    press(stack, resident, "安積地区")
-    stack.settle()
-    press(stack, resident, "荒井")
-    stack.settle()
-    return resident
-
-
 def _resident_with_suggestions(stack, words: str) -> str:
-    resident = _resident_in_arai(stack)
+    resident = resident_in(stack, "安積地区", "荒井")
     stack.sim.send_text(resident, words)
     stack.settle()
     press(stack, resident, "はい")

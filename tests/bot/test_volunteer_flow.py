@@ -16,23 +16,11 @@ from domain.models import Match, Need, Offer, Person
 from domain.resources import candidates
 from bot.messages.resident import RESIDENT
 from bot.messages.volunteer import VOLUNTEER
-from tests.bot.conftest import build_town, buttons, last, press
-
-
-def _consented(stack, name="田中 一郎") -> str:
-    user = stack.new_user(name)
-    stack.settle()
-    press(stack, user, "同意する")
-    stack.settle()
-    press(stack, user, "安積地区")
-    stack.settle()
-    press(stack, user, "日出山")
-    stack.settle()
-    return user
+from tests.bot.conftest import build_town, buttons, last, press, resident_in
 
 
 def test_a_volunteer_registers_an_offer_in_a_few_taps_and_can_pause_it(stack, town):
-    user = _consented(stack)
+    user = resident_in(stack, "安積地区", "日出山", name="田中 一郎")
     press(stack, user, RESIDENT["menu_help"])
     stack.settle()
     for label in ("ゴミ出し", "見守り"):
@@ -76,7 +64,7 @@ def test_a_volunteer_registers_an_offer_in_a_few_taps_and_can_pause_it(stack, to
 
 
 def test_an_empty_step_is_not_accepted(stack, town):
-    user = _consented(stack)
+    user = resident_in(stack, "安積地区", "日出山", name="田中 一郎")
     press(stack, user, RESIDENT["menu_help"])
     stack.settle()
     press(stack, user, VOLUNTEER["next"])
@@ -85,7 +73,7 @@ def test_an_empty_step_is_not_accepted(stack, town):
 
 
 def test_a_residents_offer_of_a_place_becomes_a_candidate_for_the_coordinator(stack, town):
-    user = _consented(stack, "大槻 さん")
+    user = resident_in(stack, "安積地区", "日出山", name="大槻 さん")
     stack.sim.send_text(user, "水曜日だったら、うちのスペースを使ってもいいですよ")
     stack.settle()
     assert last(stack, user)["text"].startswith(RESIDENT["space_offer_thanks"])

@@ -17,20 +17,11 @@ from domain.db import transaction
 from domain.models import Match, Need, Person
 from domain.readings import Reading
 from domain.resources import candidates, rules_of
-from tests.bot.conftest import all_text, last, press, town  # noqa: F401
-
-
-def _consented(stack, name: str) -> str:
-    user = stack.new_user(name)
-    stack.settle()
-    for label in ("同意する", "安積地区", "荒井"):
-        press(stack, user, label)
-        stack.settle()
-    return user
+from tests.bot.conftest import all_text, last, press, resident_in, town  # noqa: F401
 
 
 def test_a_place_offer_keeps_the_weekday_and_time_and_the_coordinator_is_told(stack, town):
-    user = _consented(stack, "大槻 トメ")
+    user = resident_in(stack, "安積地区", "荒井", name="大槻 トメ")
     stack.sim.send_text(user, "水曜日の午後1時から4時なら、うちの座敷を使ってもいいですよ")
     stack.settle()
     with stack.sessions() as s:
@@ -66,7 +57,7 @@ def test_mise_okuru_on_the_line_approval_card(stack, town):
 
 
 def test_readings_are_kept_marked_when_the_resident_corrects_and_erased_with_the_person(stack, town):
-    user = _consented(stack, "山田 ハナ")
+    user = resident_in(stack, "安積地区", "荒井", name="山田 ハナ")
     stack.sim.send_text(user, "かいものにいけない")
     stack.settle()
     for label in (RESIDENT["fix_category"], "話し相手", RESIDENT["confirm_yes"]):

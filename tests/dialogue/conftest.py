@@ -8,6 +8,7 @@ from domain.areas import import_areas
 from domain.db import transaction
 from domain.models import Area
 from tests.bot.conftest import Town, build_town, press, town  # noqa: F401  (the small 郡山市)
+from tests.bot.conftest import consented_resident, resident_in  # noqa: F401
 from tests.domain.domain_builders import AREAS
 
 READINGS = {"koriyama": "こおりやまし", "asaka": "あさかちく", "asaka-arai": "あらい",
@@ -50,20 +51,3 @@ def grow(stack, town: Town) -> Town:
 @pytest.fixture
 def city(stack) -> Town:  # noqa: F811
     return grow(stack, build_town(stack))
-
-
-def consented_resident(stack, name: str = "山田 ハナ") -> str:
-    """A new friend who agreed and has not chosen an area yet (the bot is asking for it)."""
-    user = stack.new_user(name)
-    stack.settle()
-    press(stack, user, "同意する")
-    stack.settle()
-    return user
-
-
-def resident_in(stack, *labels: str, name: str = "山田 ハナ") -> str:
-    user = consented_resident(stack, name)
-    for label in labels:
-        press(stack, user, label)
-        stack.settle()
-    return user

@@ -17,7 +17,7 @@ from domain.db import transaction
 from domain.logs import configure_logging
 from domain.models import Match, Need, Person, Resource
 from scheduler import case_jobs as jobs
-from tests.bot.conftest import all_text, last, press
+from tests.bot.conftest import all_text, last, press, resident_in
 from tests.bot.conftest import town  # noqa: F401  (the same small 郡山市)
 
 NAME = "山田 ハナ"
@@ -31,14 +31,7 @@ NOTE = "山田さんに電話した。ひざの手術のあとで一人暮らし
 def whole_life(stack, town) -> str:
     """Consent, a need, a phone, an accepted and approved volunteer, a coordinator's case with a
     note, an offer of a place (confirmed by the coordinator): return the resident's LINE id."""
-    resident = stack.new_user(NAME)
-    stack.settle()
-    press(stack, resident, "同意する")
-    stack.settle()
-    press(stack, resident, "安積地区")
-    stack.settle()
-    press(stack, resident, "荒井")
-    stack.settle()
+    resident = resident_in(stack, "安積地区", "荒井", name=NAME)
     stack.sim.send_text(resident, WORDS)
     stack.settle()
     assert WORDS in last(stack, resident)["text"]

@@ -8,19 +8,7 @@ from domain import escalation as esc_rules
 from domain.escalation import Escalation
 from domain.models import Need
 from domain.understanding import core
-from tests.bot.conftest import all_text, buttons, last, press
-
-
-def _resident(stack) -> str:
-    resident = stack.new_user("山田 ハナ")
-    stack.settle()
-    press(stack, resident, "同意する")
-    stack.settle()
-    press(stack, resident, "安積地区")
-    stack.settle()
-    press(stack, resident, "荒井")
-    stack.settle()
-    return resident
+from tests.bot.conftest import all_text, buttons, last, press, resident_in
 
 
 def _cases(stack) -> list[Escalation]:
@@ -33,7 +21,7 @@ def _cases(stack) -> list[Escalation]:
 def test_a_suspected_emergency_gets_the_guidance_the_question_and_a_case_to_check(stack, town, monkeypatch):
     # the model alarms on this on its own (no rule word); with "sure" out of reach it is only suspected
     monkeypatch.setattr(core, "ALARM_SURE", 99.0)
-    resident = _resident(stack)
+    resident = resident_in(stack, "安積地区", "荒井")
     stack.sim.send_text(resident, "夫がずっと寝ていて起きてこない")
     stack.settle()
     guidance, question = (m["message"] for m in stack.sim.messages(resident)[-2:])
@@ -55,7 +43,7 @@ def test_a_suspected_emergency_gets_the_guidance_the_question_and_a_case_to_chec
 
 def test_no_to_the_question_continues_with_the_need(stack, town, monkeypatch):
     monkeypatch.setattr(core, "ALARM_SURE", 99.0)
-    resident = _resident(stack)
+    resident = resident_in(stack, "安積地区", "荒井")
     stack.sim.send_text(resident, "夫がずっと寝ていて起きてこない")
     stack.settle()
     press(stack, resident, "いいえ")
@@ -66,7 +54,7 @@ def test_no_to_the_question_continues_with_the_need(stack, town, monkeypatch):
 
 
 def test_fraud_in_progress_gets_the_fraud_answer_and_an_urgent_case(stack, town):
-    resident = _resident(stack)
+    resident = resident_in(stack, "安積地区", "荒井")
     stack.sim.send_text(resident, "息子を名乗る人から電話があって、今から銀行でお金をおろして渡すことになってるの")
     stack.settle()
     answer = last(stack, resident)
@@ -81,7 +69,7 @@ def test_fraud_in_progress_gets_the_fraud_answer_and_an_urgent_case(stack, town)
 
 
 def test_a_fallen_flower_pot_is_a_garden_need(stack, town):
-    resident = _resident(stack)
+    resident = resident_in(stack, "安積地区", "荒井")
     stack.sim.send_text(resident, "植木鉢が倒れちゃって、起こすのを手伝ってほしい")
     stack.settle()
     answer = last(stack, resident)["text"]
