@@ -255,7 +255,7 @@ def on_case(turn: Any, inp: Any) -> str:
         contact = notices.contact_text(turn.session, case, turn.person, turn.now)
         buttons = [postback(COORDINATOR["message_resident"], encode("esc", "msg", case.id))]
         turn.say(text(COORDINATOR["acknowledged"] + ("\n\n" + contact if contact else ""), buttons))
-        _tell_other_coordinators(turn, case)
+        _notifier(turn).acknowledged(turn.session, case, turn.person, turn.now)
         return IDLE
     if action == "msg":
         turn.data["case_id"] = case.id
@@ -353,15 +353,9 @@ def connect_resource(turn: Any, case: esc_rules.Escalation, resource_id: int | N
     return IDLE
 
 
-def _tell_other_coordinators(turn: Any, case: esc_rules.Escalation) -> None:
-    """Several coordinators were told: the others see who took it."""
-    need = turn.session.get(Need, case.need_id)
-    message = text(COORDINATOR["owner_told"].format(
-        owner=turn.person.display_name or "担当者", category=category_label(need.category) if need else "—",
-        area=notify.area_name(turn.session, case.area_id)))
-    for person in esc_rules.recipients(turn.session, case):
-        if person.id != turn.person.id and (person is not None and person.reachable):
-            turn.ctx.push(person.line_user_id, message)
+def _notifier(turn: Any) -> OutboxNotifier:
+    """The same notifier the console uses (bot/notifier.py): a case's news reads alike from both."""
+    return OutboxNotifier(_console(turn.ctx))
 
 
 def on_note_text(turn: Any, inp: Any) -> str:
@@ -381,7 +375,7 @@ def on_message_text(turn: Any, inp: Any) -> str:
         return IDLE
     try:
         cases.message_resident(turn.session, case.id, turn.person, inp.text, turn.now,
-                               OutboxNotifier(_console(turn.ctx)))
+                               _notifier(turn))
     except cases.CaseError:
         if len(inp.text.strip()) > cases.MAX_MESSAGE:
             turn.data["case_id"] = case.id
@@ -400,7 +394,7 @@ def relay_answer(turn: Any, inp: Any) -> bool:
 
     if not turn.person.consented:
         return False
-    sent = cases.resident_answer(turn.session, turn.person, inp.text, turn.now, OutboxNotifier(_console(turn.ctx)))
+    sent = cases.resident_answer(turn.session, turn.person, inp.text, turn.now, _notifier(turn))
     if sent is None:
         return False
     turn.say(text(RELAY["answer_sent"]))

@@ -18,20 +18,8 @@ from domain.models import Area, Need, Person
 from bot.messages.coordinator import COORDINATOR
 from bot.messages.resident import RESIDENT
 from scheduler import case_jobs as jobs
-from tests.bot.conftest import all_text, build_town, last, press
+from tests.bot.conftest import all_text, build_town, last, press, resident_in
 from tests.jobs_support import job_deps
-
-
-def resident_in(stack, district: str, neighbourhood: str, name: str = "山田 ハナ") -> str:
-    user = stack.new_user(name)
-    stack.settle()
-    press(stack, user, "同意する")
-    stack.settle()
-    press(stack, user, district)
-    stack.settle()
-    press(stack, user, neighbourhood)
-    stack.settle()
-    return user
 
 
 def wants_a_volunteer(stack, resident: str, words: str) -> None:
@@ -325,3 +313,18 @@ def test_a_cry_for_help_the_bot_fails_on_still_gets_the_119_guidance(stack, town
     [answer] = [m["message"] for m in stack.sim.messages(resident)][-2:-1]
     assert answer["text"].startswith("【命にかかわるときは、すぐに119番へ】")
     assert last(stack, resident)["text"] == RESIDENT["bot_failed"]
+
+
+def test_the_other_coordinators_told_of_a_case_see_who_took_it(stack, town):
+    with transaction(stack.sessions) as s:
+        second = town.person(s, "asaka_coord2", "安積 二人目", None)
+        people.assign_coordinator(s, second, s.get(Area, town.areas["asaka"]), stack.clock.now())
+    resident = resident_in(stack, "安積地区", "荒井")
+    press(stack, resident, RESIDENT["menu_person"], stack.sim.messages(resident)[-1]["message"])
+    stack.settle()
+    press(stack, town.ids["asaka_coord"], COORDINATOR["ack"])
+    stack.settle()
+    taken = COORDINATOR["owner_told"].split("{")[1].split("}")[1]  # 「さんが担当になりました」
+    told = last(stack, town.ids["asaka_coord2"])["text"]
+    assert told.startswith("安積 コーディネーター" + taken) and "安積地区" in told
+    assert not any(taken in t for t in stack.sim.texts(town.ids["asaka_coord"]))  # not the owner
