@@ -57,6 +57,7 @@ STEPS: list[tuple[str, str, tuple[Any, ...]]] = [
     ("phone", "resident", ("text", "024-123-4567")),
     ("volunteer-accepts", "volunteer", ("press", "引き受ける")),
     ("coordinator-approves", "coordinator", ("press", "承認する")),
+    ("emergency", "resident", ("text", "夫が急に倒れて、呼んでも返事をしません")),
 ]
 
 # The console's pages, photographed after the flow as 安積地区's coordinator: (name, path).
@@ -327,16 +328,19 @@ def _sample_needs(session, coordinator, now) -> None:
     weights = {"shopping": 9, "outing": 7, "housework": 6, "garbage": 5, "watch": 4, "talk": 4, "snow": 3}
     for i in range(120):
         category = rng.choices(list(CATEGORY_CODES), [weights.get(c, 1) for c in CATEGORY_CODES])[0]
-        need = need_rules.create_need(session, person=None, category=category, area=rng.choice(areas),
-                                      now=now - timedelta(days=rng.randrange(80), hours=rng.randrange(24)))
+        created = now - timedelta(days=rng.randrange(80), hours=rng.randrange(24))
+        need = need_rules.create_need(session, person=None, category=category, area=rng.choice(areas), now=created)
         roll = rng.random()
         if roll < 0.5:
             need_rules.move(need, need_rules.RESOLVED, now, note="sample")
         elif roll < 0.75:
-            case, _ = esc.escalate(session, need, esc.NO_MATCH, now)
+            # Handed over a day after it came in, taken within hours, as in a working district.
+            handed = min(created + timedelta(days=1), now)
+            case, _ = esc.escalate(session, need, esc.NO_MATCH, handed)
             if rng.random() < 0.6:
-                esc.acknowledge(session, case.id, coordinator, now)
-                esc.resolve(session, case.id, coordinator, rng.choice(esc.OUTCOMES), now)
+                taken = min(handed + timedelta(hours=rng.randrange(1, 30)), now)
+                esc.acknowledge(session, case.id, coordinator, taken)
+                esc.resolve(session, case.id, coordinator, rng.choice(esc.OUTCOMES), min(taken + timedelta(days=3), now))
 
 
 def take_console2(out: Path, chromium: str, *, log_level: str = "WARNING") -> list[Path]:
