@@ -69,7 +69,7 @@ def dispatch_main(url: str, sim_url: str, concurrency: int, out: str) -> int:
     from domain.clock import SystemClock
     from domain.db import make_engine, make_session_factory
 
-    engine = make_engine(url)
+    engine = make_engine(url, background_checkpoint=True)
     api = LineApi(sim_url, "bench-token", pool_size=concurrency)
     dispatcher = Dispatcher(make_session_factory(engine), api, SystemClock(), concurrency=concurrency)
     spent = {"claim": 0.0, "send (wall, side by side)": 0.0, "record": 0.0}
@@ -113,7 +113,7 @@ def worker_main(kind: str, url: str, out: str) -> int:
     from domain.clock import SystemClock
     from domain.db import make_engine, make_session_factory
 
-    engine = make_engine(url)
+    engine = make_engine(url, background_checkpoint=True)  # as `sasaeai worker` (webhook.Services)
     sessions = make_session_factory(engine)
     limit = int(os.environ.get("BACKLOG_LIMIT", "0")) or 10**12
     claims: list[tuple[float, float, int]] = []  # (end time, seconds, rows)
@@ -295,6 +295,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="handle only this many rows at the start, mark all but this many as "
                              "handled, handle those (the end); 0: drain everything")
     parser.add_argument("--skip-backlog", action="store_true", help="only the dispatch table")
+    parser.add_argument("--queue", choices=["events", "outbox"], help="only this queue's backlog")
     parser.add_argument("--dispatch-rows", type=int, default=2_000,
                         help="pushes sent over HTTP to the simulator, at concurrency 1 and 8")
     parser.add_argument("--worker", nargs=3, metavar=("KIND", "URL", "OUT"), help=argparse.SUPPRESS)
@@ -316,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.only in (None, "postgresql"):
                 with scratch_postgres(PG_SERVER_URL, "sasaeai_dispatch") as url:
                     dispatched.append(("PostgreSQL", concurrency, run_dispatch(url, args.dispatch_rows, concurrency, tmp)))
-        for kind in (() if args.skip_backlog else ("events", "outbox")):
+        for kind in (() if args.skip_backlog else (args.queue,) if args.queue else ("events", "outbox")):
             if args.only in (None, "sqlite"):
                 url = f"sqlite:///{tmp / f'{kind}.sqlite3'}"
                 results.append(run("SQLite", url, kind, 1, args.rows, args.users, tmp, args.sample))

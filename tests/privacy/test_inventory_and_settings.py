@@ -97,6 +97,16 @@ def test_the_sqlite_file_is_the_owners_alone(tmp_path):
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
+def test_an_in_memory_database_leaves_no_file_behind(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for url in ("sqlite://", "sqlite:///:memory:"):
+        engine = make_engine(url)
+        with engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+        engine.dispose()
+    assert list(tmp_path.iterdir()) == []
+
+
 # -- logs and errors -----------------------------------------------------------------------------
 def test_library_loggers_go_through_the_same_pipeline_and_redaction(capsys):
     configure_logging("DEBUG")
