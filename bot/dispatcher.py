@@ -19,6 +19,7 @@ Replies are settled while the token can still tell (issue 12):
 """
 from __future__ import annotations
 
+import json
 import secrets
 import threading
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -26,10 +27,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import structlog
-from sqlalchemy import Integer, String, and_, bindparam, case, or_, select, text, update
+from sqlalchemy import Integer, Row, String, and_, bindparam, case, literal_column, or_, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.inbox import pin_plans
+from bot.inbox import PINNED_SETTINGS
 from bot.line_api import NO_TOKEN, LineApi, LineResponse
 from bot.worker import name_os_thread
 from bot.outbox import (
@@ -56,6 +57,9 @@ CHANNEL = "channel"
 # A claimed row is someone's for this long beyond the request timeout; then another may take it.
 LEASE_MARGIN = timedelta(seconds=5)
 QUOTA_RECHECK = timedelta(hours=1)
+# How often a process looks for rows a dead dispatcher left, before its round over the users
+# (which finds them too, in turn): well inside a reply token's minute.
+EXPIRED_LEASE_LOOK = timedelta(seconds=1)
 QUOTA_POLL = timedelta(minutes=10)
 # The claim peeks at this many unfinished rows of a user at a time (most users have one).
 _PEEK = 4
@@ -69,6 +73,15 @@ _T = OutboxMessage.__table__
 _COLS = (_T.c.id, _T.c.order_key, _T.c.status, _T.c.available_at, _T.c.lease_until, _T.c.kind)
 _EXPIRED_LEASES = (select(_T.c.id).where(_IN_FLIGHT, _T.c.lease_until < bindparam("now"))
                    .order_by(_T.c.lease_until).limit(bindparam("n")))
+_S = ChannelState.__table__
+# The channel's shared pause, read at the start of each claim. On PostgreSQL the same statement
+# pins the claim's plans (set_config(…, true) is SET LOCAL, see bot/inbox.py): one round trip.
+_STATE_COLUMNS = (select(_S.c.paused_until).where(_S.c.key == CHANNEL).scalar_subquery().label("paused_until"),
+                  select(_S.c.pushes_paused_until).where(_S.c.key == CHANNEL).scalar_subquery()
+                  .label("pushes_paused_until"))
+_STATE = select(*_STATE_COLUMNS)
+_STATE_AND_PINS = select(*_STATE_COLUMNS, *(literal_column(f"set_config('{name}', 'off', true)").label(name)
+                                           for name in PINNED_SETTINGS))
 # The first unfinished row of each of the next :n users after :after, in one statement: a
 # loose index scan (each step one seek on ix_outbox_messages_active for the next user, one by
 # primary key for its key), so the claim costs one round trip however many users it visits.
@@ -100,22 +113,24 @@ _RECORD = (update(_T).where(_T.c.id == bindparam("b_id"), _T.c.status != SENT)
                    reply_tries=bindparam("b_reply_tries"), messages=bindparam("b_messages")))
 
 
-_O = OutboxMessage
+# Core, not the ORM: the claimed rows are only read (an ORM bulk update with RETURNING cost
+# about as much CPU as the statement's round trip; see bench/backlog.py).
+_C = _T.c
 _CLAIM = (
-    update(_O)
+    update(_T)
     # The re-check (another dispatcher may have taken a row since it was read) is a CASE so
     # that the planner cannot mistake it for a reason to read the whole partial index: the
     # rows are found by primary key alone.
-    .where(_O.id.in_(bindparam("ids", expanding=True)),
-           case((_O.status == PENDING, _O.available_at <= bindparam("now")),
-                (_O.status == SENDING, _O.lease_until < bindparam("now")), else_=False))
-    .values(status=SENDING, lease_until=bindparam("lease"), attempts=_O.attempts + 1,
+    .where(_C.id.in_(bindparam("ids", expanding=True)),
+           case((_C.status == PENDING, _C.available_at <= bindparam("now")),
+                (_C.status == SENDING, _C.lease_until < bindparam("now")), else_=False))
+    .values(status=SENDING, lease_until=bindparam("lease"), attempts=_C.attempts + 1,
             # Counted before the call: a reply will be tried if the token is fresh or an
             # earlier attempt may have used it.
-            reply_tries=case((and_(_O.kind == REPLY, or_(_O.reply_tries > 0,
-                                                          _O.reply_token_expires_at > bindparam("now"))),
-                              _O.reply_tries + 1), else_=_O.reply_tries))
-    .returning(_O)
+            reply_tries=case((and_(_C.kind == REPLY, or_(_C.reply_tries > 0,
+                                                          _C.reply_token_expires_at > bindparam("now"))),
+                              _C.reply_tries + 1), else_=_C.reply_tries))
+    .returning(*_T.c)
 )
 
 
@@ -149,7 +164,7 @@ def retry_after_seconds(response: LineResponse) -> float | None:
 
 @dataclass
 class _Claimed:
-    row: OutboxMessage
+    row: Row  # the outbox_messages row as claimed
     reply: bool        # this round tries a reply (else a push, a multicast)
     tried_before: bool  # a reply attempt of ours may already have reached LINE
 
@@ -173,6 +188,7 @@ class Dispatcher:
         # locks (bench/backlog.py: two dispatchers on PostgreSQL).
         self._cursor = f"user:U{secrets.token_hex(16)}" if random_start else ""
         self._next_quota_look: datetime | None = None
+        self._next_lease_look: datetime | None = None
         # The channel's shared state, as last read or written by this process.
         self.paused_until: datetime | None = None
         self.pushes_paused_until: datetime | None = None
@@ -185,7 +201,10 @@ class Dispatcher:
         with the backlog or depend on the planner's statistics."""
         # First the rows a dead dispatcher left (lease over): each is its user's head, and a
         # reply among them must be settled while its token can still tell.
-        picked: list[int] = list(session.scalars(_EXPIRED_LEASES, {"now": now, "n": limit}))
+        picked: list[int] = []
+        if self._next_lease_look is None or now >= self._next_lease_look:
+            self._next_lease_look = now + EXPIRED_LEASE_LOOK
+            picked = list(session.scalars(_EXPIRED_LEASES, {"now": now, "n": limit}))
         start, after, wrapped = self._cursor, self._cursor, False
         while len(picked) < limit:
             heads = sorted(session.execute(_NEXT_HEADS, {"after": after, "n": limit - len(picked)}).all(),
@@ -236,16 +255,17 @@ class Dispatcher:
 
     def _claim(self, now: datetime, limit: int) -> list[_Claimed]:
         with transaction(self._sessions) as session:
-            pin_plans(session, True)  # this transaction only claims (see bot/inbox.py)
-            self._read_state(session)
+            # This transaction only claims: its plans may be pinned (see bot/inbox.py).
+            pinned = session.get_bind().dialect.name == "postgresql"
+            state = session.execute(_STATE_AND_PINS if pinned else _STATE).one()
+            self.paused_until, self.pushes_paused_until = state.paused_until, state.pushes_paused_until
             pushes_paused = bool(self.pushes_paused_until and now < self.pushes_paused_until)
             if self.paused_until and now < self.paused_until:
                 return []
             ids = self._due_heads(session, now, limit, pushes_paused)
             if not ids:
                 return []
-            rows = list(session.scalars(_CLAIM, {"ids": ids, "now": now, "lease": now + self.lease},
-                                        execution_options={"synchronize_session": False}))
+            rows = session.connection().execute(_CLAIM, {"ids": ids, "now": now, "lease": now + self.lease}).all()
         claimed = []
         for row in sorted(rows, key=lambda r: r.id):
             fresh = row.reply_token_expires_at is not None and now < row.reply_token_expires_at
@@ -254,12 +274,6 @@ class Dispatcher:
         return claimed
 
     # ------------------------------------------------------------------ shared channel state
-    def _read_state(self, session: Session) -> ChannelState | None:
-        state = session.get(ChannelState, CHANNEL)
-        if state is not None:
-            self.paused_until, self.pushes_paused_until = state.paused_until, state.pushes_paused_until
-        return state
-
     def _write_state(self, now: datetime, **values) -> None:
         """Merge into the shared row: pauses only ever lengthen here."""
         with transaction(self._sessions) as session:
@@ -326,15 +340,15 @@ class Dispatcher:
             return self._send_reply(row, claimed.tried_before)
         if row.kind == PUSH:
             return self._send_push(row, now)
-        response = self._line.multicast(row.recipient_list, row.message_list, row.retry_key)
+        response = self._line.multicast(json.loads(row.recipients or "[]"), json.loads(row.messages), row.retry_key)
         return self._judge(row, response, now, via=MULTICAST)
 
-    def _send_reply(self, row: OutboxMessage, tried_before: bool) -> Outcome:
-        response = self._line.reply(row.reply_token or "", row.message_list)
+    def _send_reply(self, row: Row, tried_before: bool) -> Outcome:
+        response = self._line.reply(row.reply_token or "", json.loads(row.messages))
         if response.status == 0:
             # No answer: LINE may have taken it. Ask again at once, while the token can tell.
             tried_before = True
-            response = self._line.reply(row.reply_token or "", row.message_list)
+            response = self._line.reply(row.reply_token or "", json.loads(row.messages))
         now = self._clock.now()
         if response.ok:
             return Outcome(SENT, via=REPLY, http_status=response.status, reply_reached=True,
@@ -355,19 +369,19 @@ class Dispatcher:
         outcome.reply_reached = tried_before or response.status == 0 or response.status >= 500
         return outcome
 
-    def _send_push(self, row: OutboxMessage, now: datetime, reason: str | None = None) -> Outcome:
+    def _send_push(self, row: Row, now: datetime, reason: str | None = None) -> Outcome:
         if not row.to_user:
             return Outcome(FAILED, error=f"{reason}; no user to push to")
         if self.pushes_paused_until and now < self.pushes_paused_until:
             # Due at once, but not claimed while pushes are paused: sent when the pause ends,
             # whether it runs out or a quota check lifts it early.
             return Outcome(PENDING, retry_in=0, error="monthly message limit reached", to_push=True)
-        response = self._line.push(row.to_user, row.message_list, row.retry_key)
+        response = self._line.push(row.to_user, json.loads(row.messages), row.retry_key)
         outcome = self._judge(row, response, now, via=PUSH)
         outcome.to_push = True
         return outcome
 
-    def _judge(self, row: OutboxMessage, response: LineResponse, now: datetime, via: str) -> Outcome:
+    def _judge(self, row: Row, response: LineResponse, now: datetime, via: str) -> Outcome:
         if response.ok:
             return Outcome(SENT, via=via, http_status=response.status,
                            request_id=response.header("x-line-request-id"))
@@ -377,7 +391,7 @@ class Dispatcher:
                            request_id=response.header("x-line-accepted-request-id"))
         return self._failure(row, response, now)
 
-    def _failure(self, row: OutboxMessage, response: LineResponse, now: datetime) -> Outcome:
+    def _failure(self, row: Row, response: LineResponse, now: datetime) -> Outcome:
         error = f"{response.status} {response.message}".strip()
         if response.status == 429 and MONTHLY_LIMIT in response.message:
             self._write_state(now, pushes_paused_until=now + QUOTA_RECHECK)

@@ -133,10 +133,9 @@ _IS_PENDING = literal_column("status") == literal_column("'pending'")
 # 5,000 rows never analysed), which costs more the longer the backlog. With these off, the only
 # plan left is the index walked in order and cut short by LIMIT. Set LOCAL (this transaction)
 # and put back before anything else runs in it.
-PIN_PLANS = ("SET LOCAL enable_sort = off; SET LOCAL enable_bitmapscan = off; "
-             "SET LOCAL enable_seqscan = off")
-UNPIN_PLANS = ("SET LOCAL enable_sort TO DEFAULT; SET LOCAL enable_bitmapscan TO DEFAULT; "
-               "SET LOCAL enable_seqscan TO DEFAULT")
+PINNED_SETTINGS = ("enable_sort", "enable_bitmapscan", "enable_seqscan")
+PIN_PLANS = "; ".join(f"SET LOCAL {name} = off" for name in PINNED_SETTINGS)
+UNPIN_PLANS = "; ".join(f"SET LOCAL {name} TO DEFAULT" for name in PINNED_SETTINGS)
 
 
 def pin_plans(session: Session, on: bool) -> None:

@@ -26,8 +26,10 @@ QUEUE_INDEXES = ("ix_inbound_events_pending_head", "ix_inbound_events_pending_fi
 
 def assert_index_only(connection, statements, table: str) -> int:
     if connection.dialect.name == "postgresql":
-        # The plans below are those under the claim's own settings: it must have made them.
-        assert (inbox.PIN_PLANS, {}) in statements or any(s == inbox.PIN_PLANS for s, _p in statements)
+        # The plans below are those under the claim's own settings: it must have made them (as
+        # SET LOCAL, or set_config(…, true) in the dispatcher's first statement).
+        assert any(s == inbox.PIN_PLANS or all(f"set_config('{name}', 'off', true)" in s
+                                               for name in inbox.PINNED_SETTINGS) for s, _p in statements)
     checked = 0
     for statement, parameters in statements:
         if f"FROM {table}" not in statement and f"UPDATE {table}" not in statement:
