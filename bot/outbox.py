@@ -103,6 +103,15 @@ class ChannelState(Base):
     updated_at: Mapped[datetime | None]
 
 
+# Built once per dialect (the columns come as parameters), so SQLAlchemy reuses the compiled
+# statement instead of building and keying a new one for every message.
+_INSERT_ONCE = {
+    name: dialect.insert(OutboxMessage).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    .returning(OutboxMessage.id)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+
+
 def _insert(session: Session, row: dict[str, Any]) -> bool:
     row.setdefault("retry_key", str(uuid.uuid4()))
     row.setdefault("status", PENDING)
@@ -111,10 +120,7 @@ def _insert(session: Session, row: dict[str, Any]) -> bool:
         session.add(OutboxMessage(**row))
         return True
     dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    result = session.execute(
-        insert(OutboxMessage).values(**row).on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(OutboxMessage.id))
+    result = session.execute(_INSERT_ONCE[dialect], row)
     return result.first() is not None
 
 
