@@ -136,6 +136,8 @@ _IS_PENDING = literal_column("status") == literal_column("'pending'")
 PINNED_SETTINGS = ("enable_sort", "enable_bitmapscan", "enable_seqscan")
 PIN_PLANS = "; ".join(f"SET LOCAL {name} = off" for name in PINNED_SETTINGS)
 UNPIN_PLANS = "; ".join(f"SET LOCAL {name} TO DEFAULT" for name in PINNED_SETTINGS)
+# For a connection that only ever claims (the outbox dispatcher's): pinned once, for its life.
+PIN_SESSION = "; ".join(f"SET {name} = off" for name in PINNED_SETTINGS)
 
 
 def pin_plans(session: Session, on: bool) -> None:

@@ -150,6 +150,7 @@ class Stack:
         self.bot_server.shutdown()
         self.sim_server.shutdown()
         self.services.line_api.close()
+        self.dispatcher.close()
         self.services.engine.dispose()
 
 
