@@ -49,7 +49,7 @@ class Services:
 
     @classmethod
     def build(cls, config: Config, clock: Clock | None = None, engine: Engine | None = None) -> "Services":
-        engine = engine or make_engine(config.database_url, background_checkpoint=True)
+        engine = engine or make_engine(config.database_url)
         return cls(config, engine, make_session_factory(engine), clock or SystemClock())
 
     @property

@@ -69,7 +69,7 @@ def dispatch_main(url: str, sim_url: str, concurrency: int, out: str) -> int:
     from domain.clock import SystemClock
     from domain.db import make_engine, make_session_factory
 
-    engine = make_engine(url, background_checkpoint=True)
+    engine = make_engine(url)
     api = LineApi(sim_url, "bench-token", pool_size=concurrency)
     dispatcher = Dispatcher(make_session_factory(engine), api, SystemClock(), concurrency=concurrency)
     spent = {"claim": 0.0, "send (wall, side by side)": 0.0, "record": 0.0}
@@ -113,7 +113,7 @@ def worker_main(kind: str, url: str, out: str) -> int:
     from domain.clock import SystemClock
     from domain.db import make_engine, make_session_factory
 
-    engine = make_engine(url, background_checkpoint=True)  # as `sasaeai worker` (webhook.Services)
+    engine = make_engine(url)
     sessions = make_session_factory(engine)
     limit = int(os.environ.get("BACKLOG_LIMIT", "0")) or 10**12
     claims: list[tuple[float, float, int]] = []  # (end time, seconds, rows)
