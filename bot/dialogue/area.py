@@ -14,7 +14,7 @@ from bot.messages.build import Action, location as location_action, say, shorten
 from bot.messages.resident import RESIDENT
 
 from bot.dialogue.states import IDLE, AREA_CONFIRM, AREA_FIX, AREA_FOR_NEED, AREA_HOME, AREA_INFO
-from bot.dialogue.core import Input, Turn, pb, menu_message, area_name, show_menu
+from bot.dialogue.core import Input, Turn, pb, menu_message, area_name, show_menu, names_a_need
 from bot.dialogue import need as need_flow, resident as resident_flow
 
 
@@ -172,7 +172,7 @@ def on_area_text(turn: Turn, inp: Input) -> str:
                       display=a.name) for a in found[:AREA_DIRECT]]
         turn.say(text(RESIDENT["area_which"], _with_location(buttons, purpose)))
         return turn.state
-    if turn.understand(inp.text).category != "other":  # a need typed instead: keep it for after
+    if names_a_need(turn.understand(inp.text)):  # a need typed instead: keep it for after
         return resident_flow.on_idle_text(turn, inp)
     turn.say(text(RESIDENT["area_not_recognised"].format(words=shorten(inp.text, 20)),
                   _area_buttons(turn, None, 0, purpose)))

@@ -84,6 +84,14 @@ class Turn:
 
 Handler = Callable[[Turn, Input], str]
 
+# Below this the reader's category is a guess: the person is asked which need it is, and a
+# word typed where the bot asked for something else (an area) is not taken for a need.
+NEED_CONFIDENCE = 0.3
+
+
+def names_a_need(understood) -> bool:
+    return understood.category != "other" and understood.confidence >= NEED_CONFIDENCE
+
 
 # -- small pieces --------------------------------------------------------------------------------
 def pb(label: str, verb: str, *args: object, display: str | None = None) -> Action:

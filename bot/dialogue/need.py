@@ -28,7 +28,7 @@ from bot.messages.build import shorten, text
 from bot.messages.resident import RESIDENT
 
 from bot.dialogue.states import IDLE, AREA_FIX, AREA_HOME, NEED_TEXT, NEED_CATEGORY, NEED_WHEN, NEED_CONFIRM, NEED_PHONE, SUGGESTED
-from bot.dialogue.core import Input, Turn, pb, menu_message, category_buttons, when_buttons, area_name, _need_of, show_menu, _keep_reading, SHOWN_WORDS
+from bot.dialogue.core import Input, Turn, pb, menu_message, category_buttons, when_buttons, area_name, _need_of, show_menu, _keep_reading, SHOWN_WORDS, names_a_need
 from bot.dialogue import area as area_flow
 
 
@@ -51,7 +51,7 @@ def on_need_text(turn: Turn, inp: Input) -> str:
     if reading is not None:
         draft["reading_id"] = reading.id
     turn.data["draft"] = draft
-    if understood.category == "other" or understood.confidence < 0.3:
+    if not names_a_need(understood):
         turn.say(text(RESIDENT["ask_category"], category_buttons()))
         return NEED_CATEGORY
     return restate(turn)

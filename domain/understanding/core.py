@@ -28,8 +28,8 @@ from .when import When, extract_when
 # never read): false alarms within 2 % there, and the story tests
 # (tests/domain/test_understanding.py: 家事 is not 火事, パソコンが動かなくなった is no alarm)
 # still right; of those, the margins that catch the most. From ALARM_SUSPECTED the model alarms;
-# from ALARM_SURE it is sure on its own. With 13,835 training messages, by writer: 0.0/+0.1
-# recall 0.962, false alarms 1.5 %; -0.1 and -0.2 catch more (0.967, 0.972; 1.8 %, 2.1 %) but
+# from ALARM_SURE it is sure on its own. With 15,033 training messages, by writer: 0.0/+0.1
+# recall 0.966, false alarms 1.4 %; -0.1 and -0.2 catch more (0.970, 0.974; 1.7 %, 2.0 %) but
 # fail story tests (パソコンが動かなくなった, ドアがあけられない).
 ALARM_SUSPECTED = 0.0
 ALARM_SURE = 0.6
