@@ -123,6 +123,26 @@ def test_library_loggers_go_through_the_same_pipeline_and_redaction(capsys):
         assert secret not in out
 
 
+def test_timestamps_are_never_taken_for_phone_numbers(capsys, monkeypatch):
+    """A fraction of a second beginning with 0 (".052196") once came out as "[phone]"."""
+    from datetime import datetime, timezone
+
+    class At052196:
+        @staticmethod
+        def now(tz=None):
+            return datetime(2026, 11, 30, 16, 54, 52, 52196, tzinfo=timezone.utc)
+
+    monkeypatch.setattr("structlog.processors.datetime.datetime", At052196, raising=False)
+    configure_logging("INFO")
+    try:
+        structlog.get_logger("t").info("webhook.stored", note="call 024-123-4567")
+    finally:
+        structlog.reset_defaults()
+    line = next(json.loads(x) for x in capsys.readouterr().err.splitlines() if x.startswith("{"))
+    assert line["timestamp"] == "2026-11-30T16:54:52.052196Z"
+    assert line["note"] == "call [phone]"  # values are still scrubbed
+
+
 def test_errors_keep_type_and_place_not_values(capsys):
     try:
         {"山田": 1}["090-0000-1111"]
