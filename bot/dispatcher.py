@@ -19,7 +19,6 @@ Replies are settled while the token can still tell (issue 12):
 """
 from __future__ import annotations
 
-import json
 import secrets
 import threading
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -43,6 +42,8 @@ from bot.outbox import (
     SENT,
     ChannelState,
     OutboxMessage,
+    messages_of,
+    recipients_of,
 )
 from domain.clock import Clock
 from domain.db import transaction
@@ -370,15 +371,15 @@ class Dispatcher:
             return self._send_reply(row, claimed.tried_before)
         if row.kind == PUSH:
             return self._send_push(row, now)
-        response = self._line.multicast(json.loads(row.recipients or "[]"), json.loads(row.messages), row.retry_key)
+        response = self._line.multicast(recipients_of(row), messages_of(row), row.retry_key)
         return self._judge(row, response, now, via=MULTICAST)
 
     def _send_reply(self, row: Row, tried_before: bool) -> Outcome:
-        response = self._line.reply(row.reply_token or "", json.loads(row.messages))
+        response = self._line.reply(row.reply_token or "", messages_of(row))
         if response.status == 0:
             # No answer: LINE may have taken it. Ask again at once, while the token can tell.
             tried_before = True
-            response = self._line.reply(row.reply_token or "", json.loads(row.messages))
+            response = self._line.reply(row.reply_token or "", messages_of(row))
         now = self._clock.now()
         if response.ok:
             return Outcome(SENT, via=REPLY, http_status=response.status, reply_reached=True,
@@ -406,7 +407,7 @@ class Dispatcher:
             # Due at once, but not claimed while pushes are paused: sent when the pause ends,
             # whether it runs out or a quota check lifts it early.
             return Outcome(PENDING, retry_in=0, error="monthly message limit reached", to_push=True)
-        response = self._line.push(row.to_user, json.loads(row.messages), row.retry_key)
+        response = self._line.push(row.to_user, messages_of(row), row.retry_key)
         outcome = self._judge(row, response, now, via=PUSH)
         outcome.to_push = True
         return outcome

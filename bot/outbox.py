@@ -76,11 +76,20 @@ class OutboxMessage(Base):
 
     @property
     def message_list(self) -> list[dict[str, Any]]:
-        return json.loads(self.messages)
+        return messages_of(self)
 
     @property
     def recipient_list(self) -> list[str]:
-        return json.loads(self.recipients or "[]")
+        return recipients_of(self)
+
+
+def messages_of(row) -> list[dict[str, Any]]:
+    """The stored messages of an outbox row (an OutboxMessage or a row read by Core)."""
+    return json.loads(row.messages)
+
+
+def recipients_of(row) -> list[str]:
+    return json.loads(row.recipients or "[]")
 
 
 class ChannelState(Base):
