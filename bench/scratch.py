@@ -17,38 +17,30 @@ from typing import Iterator
 PG_SERVER_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
 
-def _admin_engine(server_url: str):
-    from sqlalchemy import create_engine
+def _admin(server_url: str, statement: str) -> None:
+    """One statement outside a transaction (CREATE/DROP DATABASE allow no other way)."""
+    from sqlalchemy import create_engine, text
 
     from domain.db import normalise_url
 
-    return create_engine(normalise_url(server_url), isolation_level="AUTOCOMMIT",
-                         connect_args={"connect_timeout": 5})
+    admin = create_engine(normalise_url(server_url), isolation_level="AUTOCOMMIT",
+                          connect_args={"connect_timeout": 5})
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(statement))
+    finally:
+        admin.dispose()
 
 
 def create_scratch(server_url: str, prefix: str = "sasaeai_bench") -> tuple[str, str]:
     """Create a fresh database; return (its URL, its name)."""
-    from sqlalchemy import text
-
     name = f"{prefix}_{secrets.token_hex(4)}"
-    admin = _admin_engine(server_url)
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    finally:
-        admin.dispose()
+    _admin(server_url, f'CREATE DATABASE "{name}"')
     return server_url.rsplit("/", 1)[0] + "/" + name, name
 
 
 def drop_scratch(server_url: str, name: str) -> None:
-    from sqlalchemy import text
-
-    admin = _admin_engine(server_url)
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
+    _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @contextmanager

@@ -75,10 +75,8 @@ _COLS = (_T.c.id, _T.c.order_key, _T.c.status, _T.c.available_at, _T.c.lease_unt
 _EXPIRED_LEASES = (select(_T.c.id).where(_IN_FLIGHT, _T.c.lease_until < bindparam("now"))
                    .order_by(_T.c.lease_until).limit(bindparam("n")))
 _S = ChannelState.__table__
-# The channel's shared pause, read at the start of each claim.
-_STATE = select(select(_S.c.paused_until).where(_S.c.key == CHANNEL).scalar_subquery().label("paused_until"),
-                select(_S.c.pushes_paused_until).where(_S.c.key == CHANNEL).scalar_subquery()
-                .label("pushes_paused_until"))
+# The channel's shared pause, read at the start of each claim (no row yet: no pause).
+_STATE = select(_S.c.paused_until, _S.c.pushes_paused_until).where(_S.c.key == CHANNEL)
 # The first unfinished row of each of the next :n users after :after, in one statement: a
 # loose index scan (each step one seek on ix_outbox_messages_active for the next user, one by
 # primary key for its key), so the claim costs one round trip however many users it visits.
@@ -271,8 +269,8 @@ class Dispatcher:
         return claimed
 
     def _claim_rows(self, connection: Connection, now: datetime, limit: int) -> list[Row]:
-        state = connection.execute(_STATE).one()
-        self.paused_until, self.pushes_paused_until = state.paused_until, state.pushes_paused_until
+        state = connection.execute(_STATE).one_or_none()
+        self.paused_until, self.pushes_paused_until = tuple(state) if state else (None, None)
         pushes_paused = bool(self.pushes_paused_until and now < self.pushes_paused_until)
         if self.paused_until and now < self.paused_until:
             return []
