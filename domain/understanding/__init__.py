@@ -1,6 +1,6 @@
 """Understanding a resident's free text: need category, safety level, and when.
 
-Tokenizer choice: Sudachi (sudachipy with sudachidict_core) gives every morpheme its reading,
+Tokenizer choice: Sudachi (sudachipy with sudachidict_small) gives every morpheme its reading,
 dictionary form and normalized form, so a message typed all in hiragana or katakana (かいもの,
 ビョウイン) can be compared with the kanji keywords of the lexicon (買い物, 病院), and spelling
 variants fold together (買物 → 買い物). Because a tokenizer can split unusual hiragana oddly,

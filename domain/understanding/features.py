@@ -13,6 +13,8 @@ Pure Python over an :class:`~domain.understanding.analysis.Analysed`; no numpy, 
 """
 from __future__ import annotations
 
+from hashlib import blake2b
+
 from .analysis import Analysed
 
 CHAR_MAX = 3
@@ -48,3 +50,11 @@ def model_features(a: Analysed, rule_category: str, rule_safety: str, soft: bool
         out.append("R:cat:" + rule_category)
     out.append("R:safety:" + rule_safety + (":soft" if soft else ""))
     return out
+
+
+def feature_key(feature: str) -> int:
+    """A feature's 64-bit key. The artifact keeps these sorted instead of the feature strings:
+    a dict of 140,000 strings held 20 MB of a worker's memory, the keys hold 1 MB. Training
+    checks that no two features of the vocabulary share a key; a message's unknown feature
+    meets a known key with a chance of about 1 in 10^14."""
+    return int.from_bytes(blake2b(feature.encode("utf-8"), digest_size=8).digest(), "little")

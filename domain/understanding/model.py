@@ -1,7 +1,8 @@
 """The learned reader at run time: the artifact written by train.py, read with numpy only.
 
-The artifact (model/reader.npz) holds the feature vocabulary, the idf weights and, for each
-head (safety, signal, category), the weights of a linear model. It is loaded once per process,
+The artifact (model/reader.npz) holds the vocabulary's feature keys (features.feature_key,
+sorted), the idf weights and, for each head (safety, signal, category), the weights of a
+linear model. It is loaded once per process,
 lazily, under a lock; scoring a message is a sparse dot product (well under a millisecond).
 
 If the artifact is missing the reader is simply absent (:func:`get_reader` returns None) and
@@ -13,6 +14,8 @@ import math
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+
+from .features import feature_key
 
 MODEL_FILE = Path(__file__).resolve().parent / "model" / "reader.npz"
 
@@ -69,33 +72,34 @@ class Reader:
 
         self._np = np
         with np.load(path) as data:
-            vocab = bytes(data["vocab"]).decode("utf-8").split("\n")
-            self.vocab = {f: i for i, f in enumerate(vocab)}
+            self.keys = data["keys"]
             self.idf = data["idf"]
             self.heads: dict[str, Head] = {}
             for head in ("safety", "signal", "category"):
                 classes = tuple(bytes(data[f"{head}_classes"]).decode("utf-8").split("\n"))
                 self.heads[head] = Head(classes, data[f"{head}_coef"], data[f"{head}_intercept"])
-        self.size = len(vocab)
+        self.size = len(self.keys)
 
     def scores(self, feats: list[str]) -> Scores:
         np = self._np
         counts: dict[int, int] = {}
-        vocab = self.vocab
         for f in feats:
-            i = vocab.get(f)
-            if i is not None:
-                counts[i] = counts.get(i, 0) + 1
+            key = feature_key(f)
+            counts[key] = counts.get(key, 0) + 1
         out: dict[str, dict[str, float]] = {}
-        if counts:
-            idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
-            tf = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
+        asked = np.fromiter(counts.keys(), dtype=np.uint64, count=len(counts))
+        at = np.searchsorted(self.keys, asked)
+        at[at == len(self.keys)] = 0
+        known = self.keys[at] == asked
+        idx = at[known]
+        if len(idx):
+            tf = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))[known]
             val = (1.0 + np.log(tf)) * self.idf[idx]  # sublinear tf × idf, then l2 norm
             val /= np.sqrt(float(val @ val)) or 1.0
         for name, head in self.heads.items():
             margins = head.intercept.copy()
-            if counts:
-                margins += val @ head.coef[idx]
+            if len(idx):
+                margins += val @ head.coef[idx].astype(np.float32)
             out[name] = dict(zip(head.classes, (float(v) for v in margins)))
         return Scores(out["safety"], out["signal"], out["category"])
 
