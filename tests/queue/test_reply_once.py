@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.dispatcher import UNCONFIRMED
+from bot.dispatcher import STATE_LOOK, UNCONFIRMED
 from bot.outbox import OutboxMessage
 
 from tests.test_e2e_foundation import CONSENT_ASKED, push_now
@@ -157,6 +157,20 @@ def test_a_429_pauses_every_dispatcher_through_the_database(stack):
     other.run_once()
     stack.settle()
     assert [t for _v, t in delivered(stack, user, before)] == ["一通目", "二通目"]
+
+
+def test_a_dispatcher_already_running_learns_of_another_process_pause(stack):
+    first, second = stack.new_user(), stack.new_user()
+    stack.settle()
+    other = stack.services.dispatcher()
+    assert other.run_once() == 0  # it has read the channel's state: no pause
+    stack.sim.set_fault("status", "push", status=429, retry_after=30, times=1)
+    push_now(stack, first, "一通目")
+    stack.dispatcher.run_once()
+    push_now(stack, second, "二通目")
+    stack.clock.advance(seconds=STATE_LOOK.total_seconds())
+    assert other.run_once() == 0
+    assert len(stack.sim.requests_log("push")) == 1
 
 
 def test_the_quota_is_watched_and_the_monthly_limit_stops_pushes_everywhere(stack):
