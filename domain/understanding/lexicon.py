@@ -167,9 +167,17 @@ EMERGENCY_WORDS = (
     " ガスのにおい ガスの臭い 死にそうに苦し 落ちて動け 階段から落ち 屋根から落ち"
 )
 
-EMERGENCY_PATTERNS = [
-    r"火事",
+# Calls for rescue: the emergency number and a cry for help. Outside a harmless context they
+# always alarm; the learned reader may not veto them (core.FLOOR_VETO). With 16,291 training
+# messages it was sure enough to veto 「119番って何番?」.
+RESCUE_PATTERNS = [
     r"(?<!\d)119(?!\d)",
+    r"(誰|だれ)か(助|たす)け",
+    r"(助|たす)け(て|で)(!|ー|〜|$|くれ(?!る))",
+]
+
+EMERGENCY_PATTERNS = RESCUE_PATTERNS + [
+    r"火事",
     r"かじ(だ(?!け)|です|や(?!る|っ|ら)|じゃ|に(なっ|なる)|が(おき|おこ|で(?!き)|起|出)|!|$)",
     r"(燃|も)え(て(い|る|ま)|だし|出し)",
     r"(煙|けむり)が(出|で|すご|充満|もくもく)",
@@ -185,12 +193,10 @@ EMERGENCY_PATTERNS = [
     r"(立|た)ち(上|あ)がれ(ない|なく|ん|ね)",
     r"(呼|よ)んでも(返事|へんじ|反応|はんのう)",
     r"(声をかけ|こえをかけ|話しかけ|はなしかけ|揺すっ|ゆすっ|叩い|たたい)ても(返事|へんじ|反応|はんのう)",
-    r"(誰|だれ)か(助|たす)け",
     # a fall and then cannot get up / stand / move (added after the held-out check:
     # 「ふろでころんでおきられない」 had come out none)
     r"(転|ころ)ん(で|だ)[^。]{0,10}?((起|お)き(ら|あが|上が)?れ|(立|た)(て|ち上がれ|ちあがれ)|(動|うご)け)(ない|ん|ね|なく)",
     r"(風呂|ふろ|トイレ|といれ)で(倒|たお|転|ころ|意識|いしき|動け|うごけ)",
-    r"(助|たす)け(て|で)(!|ー|〜|$|くれ(?!る))",
     r"きゅ[うー]きゅ[うー]",
     r"(倒|たお)れ",
 ]

@@ -211,6 +211,11 @@ class SafetyResult:
     # the message has such a context at all (even without a rule word): the model then needs
     # a surer margin to alarm on its own
     context: bool = False
+    # a call for rescue (lexicon.RESCUE_PATTERNS) was found: the model may not veto it
+    rescue: bool = False
+
+
+_RESCUE = frozenset(lexicon.RESCUE_PATTERNS)
 
 
 def detect_safety(normalised: str, a: Analysed) -> SafetyResult:
@@ -228,7 +233,8 @@ def detect_safety(normalised: str, a: Analysed) -> SafetyResult:
         hits = _hits(a, words, patterns)
         if hits:
             soft = _soft(level, a, lex, words, patterns)
-            return SafetyResult(level, tuple(hits), soft, soft or benign or _has_context(a.hira, lex))
+            return SafetyResult(level, tuple(hits), soft, soft or benign or _has_context(a.hira, lex),
+                                rescue=not soft and bool(_RESCUE.intersection(hits)))
     return SafetyResult("none", (), False, benign or _has_context(a.hira, lex))
 
 

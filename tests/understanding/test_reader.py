@@ -101,6 +101,20 @@ def test_rule_words_outside_harmless_contexts_are_a_floor(text, level, monkeypat
     assert u.safety == level and u.certainty == core.SUSPECTED
 
 
+@pytest.mark.parametrize("text, rescue", [
+    ("119番って何番?", True),
+    ("だれかたすけて", True),
+    ("たすけてー", True),
+    ("父が倒れて動かない", False),
+])
+def test_only_calls_for_rescue_stand_against_a_model_sure_of_nothing(text, rescue, monkeypatch):
+    monkeypatch.setattr(core, "FLOOR_VETO", 99.0)  # the model vetoes every other rule word
+    monkeypatch.setattr(core, "ALARM_SUSPECTED", 99.0)  # and never alarms alone
+    monkeypatch.setattr(core, "ALARM_IN_CONTEXT", 99.0)
+    u = understand(text, TODAY)
+    assert (u.safety == "emergency") is rescue, u
+
+
 @pytest.mark.parametrize("text, level, signal", [
     ("息子を名乗る人から電話があって、今から銀行でお金をおろして渡すことになってる", "crisis", "fraud"),
     ("父がろれつが回らなくて顔の右側が動かない", "emergency", "medical"),
