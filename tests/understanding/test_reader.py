@@ -62,7 +62,8 @@ def test_the_numpy_reader_scores_as_scikit_learn(tmp_path):
         for head in ("safety", "signal", "category"):
             classes, m = margins[head]
             got = getattr(scores, head)
-            assert [got[c] for c in classes] == pytest.approx(list(m[row]), abs=1e-4)
+            # float16 weights (train.export): a margin may move by a few 0.0001
+            assert [got[c] for c in classes] == pytest.approx(list(m[row]), abs=1e-3)
 
 
 def test_the_artifact_ships_in_the_package_and_is_small():
