@@ -299,7 +299,8 @@ class Dispatcher:
     # once for claiming; it never goes back to the pool (its settings must not reach other
     # work): it is closed when dropped, and replaced when lost.
     # - PostgreSQL: in autocommit and with the planner pinned for the whole session (see
-    #   bot/inbox.py): no BEGIN, SET or COMMIT per claim, three round trips instead of five.
+    #   bot/inbox.py): no BEGIN, SET or COMMIT per claim: two round trips (three when the
+    #   shared state is due a look, STATE_LOOK) instead of five.
     #   Each statement may stand alone: the reads need no common snapshot, and the UPDATE
     #   re-checks every row it takes.
     # - SQLite (a file): with wal_autocheckpoint off on this connection only. A claim's commit

@@ -2,8 +2,8 @@
 
 The artifact (model/reader.npz) holds the vocabulary's feature keys (features.feature_key,
 sorted), the idf weights and, for each head (safety, signal, category), the weights of a
-linear model. It is loaded once per process,
-lazily, under a lock; scoring a message is a sparse dot product (well under a millisecond).
+linear model. It is loaded once per process, lazily, under a lock; scoring a message is a
+sparse dot product (well under a millisecond).
 
 If the artifact is missing the reader is simply absent (:func:`get_reader` returns None) and
 understanding falls back to the rules alone.
