@@ -46,7 +46,7 @@ from bot.outbox import (
     recipients_of,
 )
 from domain.clock import Clock
-from domain.db import transaction
+from domain.db import sqlite_file, transaction
 from domain.personal_data import redact_message_body
 
 log = structlog.get_logger(__name__)
@@ -168,12 +168,6 @@ class _Claimed:
     tried_before: bool  # a reply attempt of ours may already have reached LINE
 
 
-def _sqlite_file(bind) -> bool:
-    database = bind.url.database
-    return bind.dialect.name == "sqlite" and bool(database) and database != ":memory:" \
-        and not database.startswith("file:")
-
-
 class Dispatcher:
     def __init__(self, session_factory: sessionmaker[Session], line_api: LineApi, clock: Clock,
                  *, max_attempts: int = 20, concurrency: int = 8, request_timeout: float = 10.0,
@@ -196,6 +190,10 @@ class Dispatcher:
         self._next_lease_look: datetime | None = None
         self._next_state_look: datetime | None = None
         self._claim_connection: Connection | None = None
+        # The engine whose connection the claims keep (see _own_connection), or None.
+        bind = session_factory.kw.get("bind")
+        self._claim_engine = bind if bind is not None and (
+            bind.dialect.name == "postgresql" or sqlite_file(bind) is not None) else None
         # The channel's shared state, as last read or written by this process.
         self.paused_until: datetime | None = None
         self.pushes_paused_until: datetime | None = None
@@ -261,7 +259,7 @@ class Dispatcher:
         return None
 
     def _claim(self, now: datetime, limit: int) -> list[_Claimed]:
-        connection = self._own_connection(self._sessions.kw.get("bind"))
+        connection = self._own_connection()
         if connection is None:
             with transaction(self._sessions) as session:
                 rows = self._claim_rows(session.connection(), now, limit)
@@ -308,8 +306,9 @@ class Dispatcher:
     #   claims, the whole of the claim's p99 at a backlog: bench/backlog.py); the commits that
     #   record outcomes, and every other process's, checkpoint as usual, so the WAL stays short.
     # - An in-memory database (tests) has one shared connection: claims use the session.
-    def _own_connection(self, bind) -> Connection | None:
-        if bind is None or not (bind.dialect.name == "postgresql" or _sqlite_file(bind)):
+    def _own_connection(self) -> Connection | None:
+        bind = self._claim_engine
+        if bind is None:
             return None
         connection = self._claim_connection
         if connection is None or connection.closed or connection.invalidated:

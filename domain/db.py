@@ -28,6 +28,16 @@ def is_sqlite(engine_or_url: Engine | str) -> bool:
     return url.startswith("sqlite")
 
 
+def sqlite_file(engine_or_url: Engine | str) -> str | None:
+    """The path of an SQLite database kept in a file; None for another engine or an in-memory
+    database ("sqlite://", ":memory:", "file:" URIs)."""
+    url = engine_or_url if isinstance(engine_or_url, str) else engine_or_url.url.render_as_string(hide_password=False)
+    if not is_sqlite(url):
+        return None
+    path = make_url(url).database
+    return path if path and path != ":memory:" and not path.startswith("file:") else None
+
+
 def prepare_sqlite_file(path: str) -> None:
     """Create the database's directory 0700 and the file 0600 before SQLite opens it (its WAL and
     shared-memory files take the file's mode)."""
@@ -46,9 +56,8 @@ def make_engine(url: str, **kwargs) -> Engine:
     url = normalise_url(url)
     kwargs.setdefault("hide_parameters", True)
     if is_sqlite(url):
-        # "sqlite://" and ":memory:" are in-memory databases: no file to prepare.
-        path = make_url(url).database
-        if path and path != ":memory:" and not path.startswith("file:"):
+        path = sqlite_file(url)
+        if path is not None:  # an in-memory database has no file to prepare
             prepare_sqlite_file(path)
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
 
