@@ -35,6 +35,9 @@ log = structlog.get_logger(__name__)
 # SQLite has one writer at a time: the event worker leaves this gap after each event so that the
 # webhook's write gets in (see inbox.GroupCommit); measured by bench/ack.py.
 SQLITE_WORKER_PAUSE = 0.002
+# PostgreSQL: events handled per transaction by the event worker (bot.worker._run_batch),
+# measured by bench/soak.py at 100 events/s.
+POSTGRES_EVENT_BATCH = 8
 
 
 @dataclass
@@ -100,7 +103,8 @@ class Services:
         return EventWorker(self.sessions, self.clock, make_handler(settings),
                            max_attempts=self.config.event_max_attempts,
                            on_parked=make_parked_hook(settings),
-                           pause=SQLITE_WORKER_PAUSE if is_sqlite(self.engine) else 0.0)
+                           pause=SQLITE_WORKER_PAUSE if is_sqlite(self.engine) else 0.0,
+                           batch=1 if is_sqlite(self.engine) else POSTGRES_EVENT_BATCH)
 
     def dispatcher(self) -> Dispatcher:
         return Dispatcher(self.sessions, self.line_api, self.clock,

@@ -47,7 +47,7 @@ from domain.escalation import DeadlinePolicy
 from bot.line_limits import MAX_MESSAGES_PER_REQUEST
 from bot.messages.build import text
 from bot.messages.resident import RESIDENT
-from bot.worker import Unfixable, after_commit
+from bot.worker import WHOLE_OR_NOTHING, Unfixable, after_commit
 
 log = structlog.get_logger(__name__)
 
@@ -247,9 +247,13 @@ def refusing_politely(turn: dialogue.Turn, state: str, inp: dialogue.Input) -> s
     the step wrote is undone and the person is told politely, rather than the event failing."""
     said = turn.ctx.queued
     try:
+        if turn.session.info.get(WHOLE_OR_NOTHING):
+            return dialogue.step(turn, state, inp)
         with turn.session.begin_nested():
             return dialogue.step(turn, state, inp)
     except REFUSALS as exc:
+        if turn.session.info.get(WHOLE_OR_NOTHING):
+            raise  # no savepoint here: the worker undoes the batch and handles this event alone
         log.info("dialogue.refused", refusal=type(exc).__name__, input=inp.key)
         turn.ctx.take_back(said)
         turn.say(text(RESIDENT["refused"]))

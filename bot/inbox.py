@@ -179,6 +179,13 @@ _OLDEST = (
 )
 
 
+# The heads among the oldest pending events, locked together (PostgreSQL), for a worker that
+# handles several events in one transaction.
+_OLDEST_FOR_BATCH = _OLDEST.limit(bindparam("oldest"))
+_LOCK_MANY = (select(InboundEvent).where(InboundEvent.id.in_(bindparam("ids", expanding=True)))
+              .order_by(InboundEvent.id).with_for_update(skip_locked=True))
+
+
 def _next_head(session: Session, after: str):
     """The head (first pending event in handling order) of the first source after `after`."""
     return session.execute(_NEXT_HEAD, {"after": after}).first()
@@ -205,6 +212,46 @@ def claim_next(session: Session, now: datetime, cursor: SourceCursor | None = No
         finally:
             pin_plans(session, False)
     return _claim(session, now, cursor, postgres)
+
+
+def claim_heads(session: Session, now: datetime, cursor: SourceCursor, limit: int) -> list[InboundEvent]:
+    """Lock up to `limit` events, each the head of its own source (PostgreSQL only).
+
+    The due heads among the oldest pending events are locked in one statement; those another
+    worker holds are skipped, and so is the rest of their source. When none can be had, the
+    round over the sources gives one, as claim_next does. Every event returned is, like
+    claim_next's, the next of its source to handle; their order is the order of arrival.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        raise ValueError("claim_heads locks several rows with SKIP LOCKED: PostgreSQL only")
+    pin_plans(session, True)
+    try:
+        seen: set[str] = set()
+        due: list[int] = []
+        for row in session.execute(_OLDEST_FOR_BATCH, {"oldest": 2 * limit}).all():
+            if row.source_key in seen:
+                continue
+            seen.add(row.source_key)
+            if row.available_at <= now:
+                due.append(row.id)
+        if due:
+            locked = [e for e in session.scalars(_LOCK_MANY, {"ids": due[:limit]}) if e.status == PENDING]
+            if locked:
+                return sorted(locked, key=lambda e: (e.line_timestamp, e.id))
+        event = _claim(session, now, cursor, True)
+        return [event] if event is not None else []
+    finally:
+        pin_plans(session, False)
+
+
+def claim_one(session: Session, event_id: int, now: datetime) -> InboundEvent | None:
+    """Lock this event again if it is still pending and due (a worker handling, one at a time,
+    the events of a batch it could not finish together)."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    event = session.scalars(_LOCK_SKIP_LOCKED if postgres else _LOCK, {"id": event_id}).first()
+    if event is None or event.status != PENDING or event.available_at > now:
+        return None
+    return event
 
 
 def _claim(session: Session, now: datetime, cursor: SourceCursor, postgres: bool) -> InboundEvent | None:

@@ -42,18 +42,26 @@ def db(any_db_url):
     engine.dispose()
 
 
-def test_an_event_stored_three_times_is_handled_once(db, clock):
+@pytest.fixture(params=[1, 8], ids=["alone", "batch"])
+def batch(request, any_db_url) -> int:
+    """Events per transaction: one, or (PostgreSQL) several people's together."""
+    if request.param > 1 and not any_db_url.startswith("postgresql"):
+        pytest.skip("several events per transaction: PostgreSQL only (SQLite's worker takes one)")
+    return request.param
+
+
+def test_an_event_stored_three_times_is_handled_once(db, clock, batch):
     _, sessions = db
     event = text_event(1)
     redelivered = {**event, "deliveryContext": {"isRedelivery": True}}
     assert [store(sessions, [e], clock.now()) for e in (event, event, redelivered)] == [1, 0, 0]
-    worker = EventWorker(sessions, clock, handle_event)
+    worker = EventWorker(sessions, clock, handle_event, batch=batch)
     assert worker.run_until_idle() == 1
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
 
 
-def test_events_of_one_user_are_handled_in_line_timestamp_order(db, clock):
+def test_events_of_one_user_are_handled_in_line_timestamp_order(db, clock, batch):
     _, sessions = db
     seen = []
 
@@ -64,11 +72,11 @@ def test_events_of_one_user_are_handled_in_line_timestamp_order(db, clock):
     # Stored out of order: the later-timestamped event arrives first.
     store(sessions, [text_event(2, ts=2000)], clock.now())
     store(sessions, [text_event(1, ts=1000)], clock.now())
-    EventWorker(sessions, clock, recorder).run_until_idle()
+    EventWorker(sessions, clock, recorder, batch=batch).run_until_idle()
     assert seen == [text_event(1)["webhookEventId"], text_event(2)["webhookEventId"]]
 
 
-def test_a_failing_event_is_retried_then_parked_without_blocking_others(db, clock):
+def test_a_failing_event_is_retried_then_parked_without_blocking_others(db, clock, batch):
     _, sessions = db
     bad_user, good_user = "U" + "b" * 32, "U" + "c" * 32
     store(sessions, [text_event(1, bad_user), text_event(2, good_user), text_event(3, bad_user)], clock.now())
@@ -80,7 +88,7 @@ def test_a_failing_event_is_retried_then_parked_without_blocking_others(db, cloc
         handled.append(raw["webhookEventId"])
         return "ok"
 
-    worker = EventWorker(sessions, clock, flaky, max_attempts=3)
+    worker = EventWorker(sessions, clock, flaky, max_attempts=3, batch=batch)
     for _ in range(6):
         worker.run_until_idle()
         clock.advance(minutes=10)
@@ -94,7 +102,7 @@ def test_a_failing_event_is_retried_then_parked_without_blocking_others(db, cloc
     assert handled == [text_event(2)["webhookEventId"], text_event(3)["webhookEventId"]]
 
 
-def test_a_failing_handler_leaves_no_partial_effects(db, clock):
+def test_a_failing_handler_leaves_no_partial_effects(db, clock, batch):
     _, sessions = db
     store(sessions, [text_event(1)], clock.now())
 
@@ -102,7 +110,7 @@ def test_a_failing_handler_leaves_no_partial_effects(db, clock):
         handle_event(session, raw, now)  # enqueues a reply …
         raise RuntimeError("… then fails")
 
-    EventWorker(sessions, clock, half_done).run_once()
+    EventWorker(sessions, clock, half_done, batch=batch).run_once()
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
         assert session.scalars(select(InboundEvent)).one().status == inbox.PENDING
@@ -123,13 +131,14 @@ def test_a_worker_killed_mid_event_leaves_it_for_the_next(db, clock):
 
 
 @pytest.mark.postgres
-def test_two_worker_processes_share_1000_events_each_handled_once_in_user_order(pg_url, clock):
+@pytest.mark.parametrize("per_transaction", [1, 8])
+def test_two_worker_processes_share_1000_events_each_handled_once_in_user_order(pg_url, clock, per_transaction):
     engine = make_engine(pg_url)
     sessions = make_session_factory(engine)
     users = [f"U{n:032x}" for n in range(20)]
     events = [text_event(n, users[n % 20], ts=1_764_000_000_000 + n) for n in range(1000)]
     store(sessions, events, clock.now() - timedelta(seconds=1))
-    procs = [subprocess.Popen([sys.executable, str(SCRIPT), pg_url, "count"], stdout=subprocess.PIPE,
+    procs = [subprocess.Popen([sys.executable, str(SCRIPT), pg_url, "count", str(per_transaction)], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE) for _ in range(2)]
     outputs = [p.communicate(timeout=240) for p in procs]
     counts = [int(out.decode().split()[-1]) for out, _ in outputs]
@@ -149,14 +158,14 @@ def test_two_worker_processes_share_1000_events_each_handled_once_in_user_order(
     engine.dispose()
 
 
-def test_a_handled_event_keeps_no_words_or_place_of_the_person(db, clock):
+def test_a_handled_event_keeps_no_words_or_place_of_the_person(db, clock, batch):
     _, sessions = db
     event = text_event(1)
     event["message"]["text"] = "母の通帳のことで相談したい"
     location = {**text_event(2), "message": {"type": "location", "id": "2", "title": "自宅",
                                              "address": "郡山市安積町荒井1-2", "latitude": 37.35, "longitude": 140.36}}
     store(sessions, [event, location], clock.now())
-    EventWorker(sessions, clock, lambda s, raw, now: "ok").run_until_idle()
+    EventWorker(sessions, clock, lambda s, raw, now: "ok", batch=batch).run_until_idle()
     with sessions() as session:
         payloads = [e.payload for e in session.scalars(select(InboundEvent))]
     assert all("通帳" not in p and "荒井" not in p and "37.35" not in p for p in payloads)

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from bot import cases as escalation_bot
 from bot import notify, postbacks, richmenu
+from bot.worker import after_commit
 from domain import escalation as esc_rules
 from domain import matches as match_rules
 from domain import offers as offer_rules
@@ -199,7 +200,9 @@ def on_offer_register(turn: Turn, inp: Input) -> str:
         offer_rules.register_offer(turn.session, person=turn.person, categories=offer["categories"],
                                    area_ids=offer["areas"], slots=slots, has_car=offer["car"], now=turn.now)
     people.grant_role(turn.session, turn.person, VOLUNTEER_ROLE, turn.now)
-    richmenu.relink(getattr(turn.ctx, "settings", None), turn.person.line_user_id, turn.person.roles)
+    # LINE is called once the registration has committed, not while the transaction waits.
+    settings, user_id, roles = getattr(turn.ctx, "settings", None), turn.person.line_user_id, set(turn.person.roles)
+    after_commit(turn.session, lambda _sessions, _now: richmenu.relink(settings, user_id, roles))
     return show_menu(turn, lead=VOLUNTEER["registered"])
 
 

@@ -133,3 +133,39 @@ def test_two_acceptances_at_the_same_moment_make_exactly_one_match(pg_stack, clo
         assert statuses == ["accepted", "expired"]
         assert session.get(Need, need.id).status == "matched"
         assert {e.status for e in session.scalars(select(inbox.InboundEvent))} == {"done"}
+
+
+def test_a_new_volunteer_gets_the_volunteer_menu_once_the_registration_has_committed(stack, town):
+    """The link is LINE's call: made after the commit, with no write transaction waiting on it."""
+    from bot import richmenu
+    from bot.handlers import BotSettings, make_handler
+    from bot.line_api import LineApi
+    from cli.commands.richmenu import deploy_all
+    from tests.conftest import TEST_TOKEN
+
+    line = LineApi(stack.sim_server.url, TEST_TOKEN)
+    deployed = deploy_all(line, console_url="https://example.jp/console", say=lambda _line: None)
+    seen = {}
+
+    def link(user_id, roles):
+        with stack.services.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA busy_timeout=0")
+            conn.exec_driver_sql("SELECT 1")  # BEGIN IMMEDIATE: fails at once if a writer holds the lock
+            conn.rollback()
+        seen["roles"] = set(roles)
+        return richmenu.link_for_roles(line, user_id, roles)
+
+    stack.worker = EventWorker(stack.sessions, stack.clock, make_handler(BotSettings(role_menu=link)))
+    user = resident_in(stack, "安積地区", "日出山", name="田中 一郎")
+    press(stack, user, RESIDENT["menu_help"])
+    stack.settle()
+    for label in ("ゴミ出し", VOLUNTEER["next"], VOLUNTEER["next"], "月曜", VOLUNTEER["next"], "午前",
+                  VOLUNTEER["next"], VOLUNTEER["car_no"]):
+        press(stack, user, label)
+        stack.settle()
+    assert user not in stack.sim.richmenus().get("userLinks", {})
+    press(stack, user, VOLUNTEER["register"])
+    stack.settle()
+    assert seen == {"roles": {"volunteer"}}
+    assert stack.sim.richmenus()["userLinks"][user] == deployed["volunteer"].rich_menu_id
+    line.close()

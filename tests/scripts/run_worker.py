@@ -1,6 +1,6 @@
 """Run an event worker in its own process, for tests of crashes and of several workers.
 
-usage: run_worker.py DATABASE_URL MODE
+usage: run_worker.py DATABASE_URL MODE [EVENTS_PER_TRANSACTION]
   die    handle one event with the real handler, then SIGKILL ourselves before commit
   count  handle events until none is left; each handling pushes one un-deduplicated
          message naming the event, so a double handling would show as two rows
@@ -35,7 +35,8 @@ def main() -> int:
     url, mode = sys.argv[1], sys.argv[2]
     engine = make_engine(url)
     handler = dying_handler if mode == "die" else counting_handler
-    worker = EventWorker(make_session_factory(engine), SystemClock(), handler)
+    batch = int(sys.argv[3]) if len(sys.argv) > 3 else 1
+    worker = EventWorker(make_session_factory(engine), SystemClock(), handler, batch=batch)
     handled = worker.run_until_idle()
     print(handled)
     return 0

@@ -1,0 +1,138 @@
+"""PostgreSQL: the event worker handles several people's events in one transaction, and undoes
+them together (then handles each alone) when any of them fails."""
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pytest
+from sqlalchemy import event, func, select
+
+from bot import inbox, outbox
+from bot.inbox import InboundEvent
+from bot.messages.resident import RESIDENT
+from bot.outbox import OutboxMessage
+from bot.worker import EventWorker
+from domain.db import make_engine, make_session_factory, transaction
+from domain.models import Person
+from tests.bot.conftest import build_town, last
+from tests.test_worker import text_event
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def pg(pg_url):
+    engine = make_engine(pg_url)
+    yield engine, make_session_factory(engine)
+    engine.dispose()
+
+
+def store(sessions, events, now):
+    with transaction(sessions) as session:
+        inbox.store_events(session, "Udest", events, now)
+
+
+def users(n: int) -> list[str]:
+    return [f"U{i:032x}" for i in range(n)]
+
+
+def test_several_peoples_events_share_a_transaction_and_each_persons_stay_in_order(pg, clock):
+    engine, sessions = pg
+    people = users(6)
+    # Person 0 wrote three times; the five others once each.
+    events = [text_event(n, people[0], ts=1000 + n) for n in range(3)]
+    events += [text_event(10 + n, people[n], ts=1000 + n) for n in range(1, 6)]
+    store(sessions, events, clock.now())
+    commits = []
+    event.listen(engine, "commit", lambda conn: commits.append(1))
+    handled: list[tuple[int, str, str]] = []  # (commits before it: the transaction, user, event id)
+
+    def recorder(session, raw, now):
+        handled.append((len(commits), raw["source"]["userId"], raw["webhookEventId"]))
+        return "ok"
+
+    worker = EventWorker(sessions, clock, recorder, batch=8)
+    assert worker.run_once()
+    first = {t for t, _u, _e in handled}
+    assert len(first) == 1 and len(handled) == 6, "one transaction, one event of each of the six"
+    assert worker.run_until_idle() == 2  # person 0's second and third
+    assert len(commits) == 4, "three transactions for eight events, and the claim that found none"
+    mine = [(t, e) for t, u, e in handled if u == people[0]]
+    assert [e for _t, e in mine] == [text_event(n)["webhookEventId"] for n in range(3)]
+    assert len({t for t, _e in mine}) == 3, "never two events of one person in one transaction"
+    with sessions() as session:
+        assert set(session.scalars(select(InboundEvent.status))) == {inbox.DONE}
+
+
+def test_a_failure_undoes_the_batch_and_only_the_event_at_fault_fails(pg, clock):
+    _engine, sessions = pg
+    people = users(5)
+    store(sessions, [text_event(n, people[n]) for n in range(5)], clock.now())
+    calls: dict[str, int] = defaultdict(int)
+
+    def third_fails(session, raw, now):
+        user = raw["source"]["userId"]
+        calls[user] += 1
+        outbox.enqueue_push(session, user_id=user, messages=[{"type": "text", "text": "x"}], now=now)
+        if user == people[2]:
+            raise RuntimeError("handler bug")
+        return "ok"
+
+    assert EventWorker(sessions, clock, third_fails, batch=8).run_once()
+    with sessions() as session:
+        rows = {e.source_key.split(":")[1]: e for e in session.scalars(select(InboundEvent))}
+        pushed = list(session.scalars(select(OutboxMessage.to_user)))
+    failed = rows.pop(people[2])
+    assert (failed.status, failed.attempts) == (inbox.PENDING, 1) and "RuntimeError" in failed.last_error
+    assert {e.status for e in rows.values()} == {inbox.DONE} and all(e.attempts == 1 for e in rows.values())
+    # Each of the others' messages once: the undone batch left nothing behind.
+    assert sorted(pushed) == sorted(u for u in people if u != people[2])
+    # In the batch up to the failure, then each alone.
+    assert [calls[u] for u in people] == [2, 2, 2, 1, 1]
+
+
+def test_a_malformed_event_in_a_batch_is_parked_and_the_others_are_done(pg, clock):
+    _engine, sessions = pg
+    people = users(3)
+    bad = text_event(1, people[1])
+    bad["message"] = "not an object"
+    store(sessions, [text_event(0, people[0]), bad, text_event(2, people[2])], clock.now())
+    from bot.handlers import handle_event
+    EventWorker(sessions, clock, handle_event, batch=8).run_until_idle()
+    with sessions() as session:
+        statuses = {e.source_key.split(":")[1]: e.status for e in session.scalars(select(InboundEvent))}
+        replies = session.scalar(select(func.count()).select_from(OutboxMessage))
+    assert statuses == {people[0]: inbox.DONE, people[1]: inbox.PARKED, people[2]: inbox.DONE}
+    assert replies >= 2
+
+
+def test_a_refusal_in_a_batch_is_answered_politely_and_no_one_else_is_answered_twice(pg_stack, monkeypatch):
+    from bot import dialogue
+    from domain import matches as match_rules
+
+    stack = pg_stack
+    town = build_town(stack)
+    coordinator, resident = town.ids["asaka_coord"], stack.new_user("佐藤一郎")
+    stack.settle()
+    original = dialogue.step
+
+    def refusing_for_the_coordinator(turn, state, inp):
+        if turn.person.line_user_id == coordinator:
+            turn.say({"type": "text", "text": "half way"})
+            turn.person.display_name = "途中"  # a write the refusal must undo
+            raise match_rules.NotApprovable("match 1 is declined, not accepted")
+        return original(turn, state, inp)
+
+    monkeypatch.setattr(dialogue, "step", refusing_for_the_coordinator)
+    with stack.sessions() as s:
+        before = s.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.to_user == resident))
+    stack.sim.send_text(coordinator, "こんにちは")
+    stack.sim.send_text(resident, "こんにちは")
+    stack.settle()
+    assert last(stack, coordinator)["text"] == RESIDENT["refused"]
+    assert all(m.get("text") != "half way" for m in stack.sim.messages(coordinator))
+    with stack.sessions() as s:
+        after = s.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.to_user == resident))
+        assert set(s.scalars(select(InboundEvent.status))) == {inbox.DONE}
+        assert s.scalar(select(Person.display_name).where(Person.line_user_id == coordinator)) != "途中"
+    assert after == before + 1
