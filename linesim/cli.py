@@ -7,6 +7,7 @@ import os
 from werkzeug.serving import make_server
 
 from .server import create_app
+from .serving import QuietRequestHandler
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,6 +24,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the channel id /oauth2/v3/token expects (default: $LINE_CHANNEL_ID, "
                              "else one derived from the secret)")
     parser.add_argument("--reply-token-ttl", type=float, default=60.0)
+    parser.add_argument("--access-log", action="store_true",
+                        help="print a line per request (off by default: at a hundred events a second "
+                             "the log costs more than the simulation)")
     return parser
 
 
@@ -34,7 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     app = create_app(args.channel_secret, args.access_token, args.webhook_url,
                      reply_token_ttl=args.reply_token_ttl, channel_id=args.channel_id)
 
-    server = make_server(args.host, args.port, app, threaded=True)
+    server = make_server(args.host, args.port, app, threaded=True,
+                         request_handler=None if args.access_log else QuietRequestHandler)
     base = f"http://{args.host}:{server.port}"
     print(f"LINE simulator: chat page {base}/  Messaging API {base}  "
           f"webhook → {args.webhook_url or '(not set; PUT /_sim/config)'}", flush=True)

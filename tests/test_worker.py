@@ -42,16 +42,19 @@ def db(any_db_url):
     engine.dispose()
 
 
-@pytest.fixture(params=[1, 8], ids=["alone", "batch"])
-def batch(request, any_db_url) -> int:
-    """Events per transaction: one, or (PostgreSQL) several people's together."""
-    if request.param > 1 and not any_db_url.startswith("postgresql"):
-        pytest.skip("several events per transaction: PostgreSQL only (SQLite's worker takes one)")
-    return request.param
+@pytest.fixture(params=[("sqlite", 1), ("postgresql", 1), ("postgresql", 8)],
+                ids=["sqlite", "postgresql", "postgresql-batch"])
+def worker_db(request):
+    """A database and the events per transaction: one, or (PostgreSQL) several people's."""
+    engine_name, batch = request.param
+    url = request.getfixturevalue("sqlite_url" if engine_name == "sqlite" else "pg_url")
+    engine = make_engine(url)
+    yield url, make_session_factory(engine), batch
+    engine.dispose()
 
 
-def test_an_event_stored_three_times_is_handled_once(db, clock, batch):
-    _, sessions = db
+def test_an_event_stored_three_times_is_handled_once(worker_db, clock):
+    _, sessions, batch = worker_db
     event = text_event(1)
     redelivered = {**event, "deliveryContext": {"isRedelivery": True}}
     assert [store(sessions, [e], clock.now()) for e in (event, event, redelivered)] == [1, 0, 0]
@@ -61,8 +64,8 @@ def test_an_event_stored_three_times_is_handled_once(db, clock, batch):
         assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
 
 
-def test_events_of_one_user_are_handled_in_line_timestamp_order(db, clock, batch):
-    _, sessions = db
+def test_events_of_one_user_are_handled_in_line_timestamp_order(worker_db, clock):
+    _, sessions, batch = worker_db
     seen = []
 
     def recorder(session, raw, now):
@@ -76,8 +79,8 @@ def test_events_of_one_user_are_handled_in_line_timestamp_order(db, clock, batch
     assert seen == [text_event(1)["webhookEventId"], text_event(2)["webhookEventId"]]
 
 
-def test_a_failing_event_is_retried_then_parked_without_blocking_others(db, clock, batch):
-    _, sessions = db
+def test_a_failing_event_is_retried_then_parked_without_blocking_others(worker_db, clock):
+    _, sessions, batch = worker_db
     bad_user, good_user = "U" + "b" * 32, "U" + "c" * 32
     store(sessions, [text_event(1, bad_user), text_event(2, good_user), text_event(3, bad_user)], clock.now())
     handled = []
@@ -102,8 +105,8 @@ def test_a_failing_event_is_retried_then_parked_without_blocking_others(db, cloc
     assert handled == [text_event(2)["webhookEventId"], text_event(3)["webhookEventId"]]
 
 
-def test_a_failing_handler_leaves_no_partial_effects(db, clock, batch):
-    _, sessions = db
+def test_a_failing_handler_leaves_no_partial_effects(worker_db, clock):
+    _, sessions, batch = worker_db
     store(sessions, [text_event(1)], clock.now())
 
     def half_done(session, raw, now):
@@ -158,8 +161,8 @@ def test_two_worker_processes_share_1000_events_each_handled_once_in_user_order(
     engine.dispose()
 
 
-def test_a_handled_event_keeps_no_words_or_place_of_the_person(db, clock, batch):
-    _, sessions = db
+def test_a_handled_event_keeps_no_words_or_place_of_the_person(worker_db, clock):
+    _, sessions, batch = worker_db
     event = text_event(1)
     event["message"]["text"] = "母の通帳のことで相談したい"
     location = {**text_event(2), "message": {"type": "location", "id": "2", "title": "自宅",
