@@ -92,6 +92,39 @@ def wait_for_port(port: int, proc: subprocess.Popen, what: str, timeout: float =
     raise SystemExit(f"{what} did not listen on {port}")
 
 
+def wait_for_health(port: int, proc: subprocess.Popen, timeout: float = 60.0) -> None:
+    """Until the web app answers (its workers booted), as LINE's webhook check would."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"sasaeai serve exited with {proc.returncode}")
+        try:
+            conn = http.client.HTTPConnection(HOST, port, timeout=2)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return
+        except (OSError, http.client.HTTPException):
+            pass
+        time.sleep(0.2)
+    raise SystemExit("sasaeai serve did not answer /healthz")
+
+
+def wait_for_thread(proc: subprocess.Popen, name: str, timeout: float = 60.0) -> None:
+    """Until a worker runs its event loop (a thread it names once its model is loaded)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"a worker exited with {proc.returncode}")
+        try:
+            if any((task / "comm").read_text().strip() == name
+                   for task in Path(f"/proc/{proc.pid}/task").iterdir()):
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"no {name} thread in worker {proc.pid}")
+
+
 class Http:
     """One keep-alive connection per thread to the simulator."""
 
@@ -194,6 +227,15 @@ class Stack:
                          "LINE_API_BASE_URL": f"http://{HOST}:{self.sim_port}", "DATABASE_URL": url,
                          "SASAEAI_LOG_LEVEL": log_level, "PYTHONUNBUFFERED": "1"})
         self.logs: list = []
+        self.workers: list[subprocess.Popen] = []
+        self.web = self.sim = None
+        try:
+            self._start(workers)
+        except BaseException:
+            self.stop()  # nothing left running when the start fails
+            raise
+
+    def _start(self, workers: int) -> None:
         self.sim = self._spawn("linesim", [sys.executable, "-m", "linesim", "--host", HOST, "--port",
                                            str(self.sim_port), "--webhook-url",
                                            f"http://{HOST}:{self.web_port}/callback",
@@ -202,7 +244,10 @@ class Stack:
         self.web = self._spawn("web", [str(BIN / "sasaeai"), "serve", "--bind", f"{HOST}:{self.web_port}",
                                        "--workers", "2", "--threads", "4"])
         wait_for_port(self.web_port, self.web, "sasaeai serve")
+        wait_for_health(self.web_port, self.web)
         self.workers = [self._spawn(f"worker{i}", [str(BIN / "sasaeai"), "worker"]) for i in range(workers)]
+        for proc in self.workers:
+            wait_for_thread(proc, "event-worker")
         self.started = [time.monotonic()] * workers
         self.kills = 0
 
@@ -239,10 +284,11 @@ class Stack:
                 proc.wait()
 
     def stop(self) -> None:
-        for proc in [*self.workers, self.web, self.sim]:
+        procs = [p for p in (*self.workers, self.web, self.sim) if p is not None]
+        for proc in procs:
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM if proc in self.workers else signal.SIGINT)
-        for proc in [*self.workers, self.web, self.sim]:
+        for proc in procs:
             try:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
@@ -290,6 +336,16 @@ def run(engine: str, url: str, workers: int, args, tmp: Path) -> dict:
     result: dict = {"engine": engine, "workers": workers}
     stop_sampling = threading.Event()
 
+    backlog: list[tuple[int, int]] = []  # (events, outbox) pending, once a second while sending
+    ack_seconds: list[float] = []  # the load generator's call: event built, signed, posted, answered
+
+    def sample_backlog() -> None:
+        while not stop_sampling.wait(1.0) and not sent_done.is_set():
+            try:
+                backlog.append(counts(url))
+            except Exception:  # noqa: BLE001 - a missed sample only
+                pass
+
     def sample() -> None:
         while not stop_sampling.wait(0.5):
             meter.process("web", stack.web.pid)
@@ -328,12 +384,16 @@ def run(engine: str, url: str, workers: int, args, tmp: Path) -> dict:
             if delay > 0:
                 time.sleep(delay)
             uid = users[i % len(users)]
+            started = time.monotonic()
             try:
                 _s, body = sim.call("POST", f"/_sim/users/{uid}/events", {"type": "text", "text": f"こんにちは {i}"})
             except Exception:  # noqa: BLE001 - counted
                 with lock:
                     outcomes["no answer"] += 1
                 return
+            ack_seconds.append(time.monotonic() - started)
+            if os.environ.get("SOAK_SLOW_ACKS") and time.monotonic() - started > 1.0:
+                print(f"slow ack at {started - t0:.1f} s: {time.monotonic() - started:.2f} s", flush=True)
             status = body.get("status")
             event_id = body.get("webhookEventId")
             with lock:
@@ -355,6 +415,7 @@ def run(engine: str, url: str, workers: int, args, tmp: Path) -> dict:
         cpu0 = os.times()
         chaos_thread = threading.Thread(target=chaos, daemon=True)
         chaos_thread.start()
+        threading.Thread(target=sample_backlog, daemon=True).start()
         t0 = time.monotonic()
         with ThreadPoolExecutor(args.pool) as pool:
             for i in range(args.events):
@@ -387,6 +448,7 @@ def run(engine: str, url: str, workers: int, args, tmp: Path) -> dict:
             send_seconds=send_end - t0, drain=(drained_at - send_end) if drained_at else None,
             pending_left=counts(url), cpu=meter.totals(),
             loadgen_cpu=(cpu1.user - cpu0.user) + (cpu1.system - cpu0.system),
+            backlog=backlog, ack_seconds=sorted(ack_seconds),
         )
     finally:
         stop_sampling.set()
@@ -480,6 +542,14 @@ def report(results: list[dict], args) -> None:
             print(f"  {kind:32s} {shown}")
         print(f"  {'total':32s} {1000 * total / r['sent']:.2f}  (= {total / max(r['send_seconds'], 1):.2f} cores "
               "while sending, if spread evenly)")
+        if r["backlog"]:
+            events, out = zip(*r["backlog"])
+            print(f"  pending while sending (once a second): events mean {sum(events) / len(events):.0f}, "
+                  f"max {max(events)}; outbox mean {sum(out) / len(out):.0f}, max {max(out)}")
+        acks = r["ack_seconds"]
+        if acks:
+            print(f"  webhook round trip (simulator → web → simulator) p50 {1000 * acks[len(acks) // 2]:.0f} ms, "
+                  f"p99 {1000 * acks[min(len(acks) - 1, int(0.99 * len(acks)))]:.0f} ms")
         if r["faults"]:
             print("  faults applied: " + ", ".join(f"{k} ×{v}" for k, v in sorted(r["faults"].items())))
         extra = {k: v for k, v in r["outcomes"].items() if not isinstance(k, int) or k != 200}

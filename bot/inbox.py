@@ -182,8 +182,10 @@ _OLDEST = (
 # The heads among the oldest pending events, locked together (PostgreSQL), for a worker that
 # handles several events in one transaction.
 _OLDEST_FOR_BATCH = _OLDEST.limit(bindparam("oldest"))
+# LIMIT above the lock: rows another worker holds are skipped and the next ones taken, so two
+# workers reading the same oldest events each get a batch.
 _LOCK_MANY = (select(InboundEvent).where(InboundEvent.id.in_(bindparam("ids", expanding=True)))
-              .order_by(InboundEvent.id).with_for_update(skip_locked=True))
+              .order_by(InboundEvent.id).limit(bindparam("limit")).with_for_update(skip_locked=True))
 
 
 def _next_head(session: Session, after: str):
@@ -228,14 +230,16 @@ def claim_heads(session: Session, now: datetime, cursor: SourceCursor, limit: in
     try:
         seen: set[str] = set()
         due: list[int] = []
-        for row in session.execute(_OLDEST_FOR_BATCH, {"oldest": 2 * limit}).all():
+        # Enough of the oldest for another worker's batch and this one's.
+        for row in session.execute(_OLDEST_FOR_BATCH, {"oldest": 4 * limit}).all():
             if row.source_key in seen:
                 continue
             seen.add(row.source_key)
             if row.available_at <= now:
                 due.append(row.id)
         if due:
-            locked = [e for e in session.scalars(_LOCK_MANY, {"ids": due[:limit]}) if e.status == PENDING]
+            locked = [e for e in session.scalars(_LOCK_MANY, {"ids": due, "limit": limit})
+                      if e.status == PENDING]
             if locked:
                 return sorted(locked, key=lambda e: (e.line_timestamp, e.id))
         event = _claim(session, now, cursor, True)

@@ -140,9 +140,9 @@ def create_app(channel_secret: str, access_token: str | None, webhook_url: str |
         werkzeug then fails to write the response and drops it quietly, so the
         client sees a connection error, as after a network failure at LINE's edge.
         """
-        sock = request.environ.get("werkzeug.socket")
+        sock = request.environ.get("werkzeug.socket") or request.environ.get("gunicorn.socket")
         if sock is None:
-            app.logger.warning("drop_after_accept needs the werkzeug server; answered normally")
+            app.logger.warning("drop_after_accept needs the werkzeug or gunicorn server; answered normally")
             return False
         try:
             sock.shutdown(socket.SHUT_RDWR)

@@ -35,6 +35,10 @@ class _Gunicorn(BaseApplication):
 
 def run(args) -> int:
     setup()
+    # Imported once here, before the workers are forked, so that a worker (the first ones, or
+    # one that replaces a dead worker) answers LINE in half a second, not after seconds of
+    # imports. The app itself (its database pool) is still built in each worker.
+    import webhook  # noqa: F401
     _Gunicorn({
         "bind": args.bind,
         "workers": args.workers,

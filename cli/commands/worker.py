@@ -6,6 +6,7 @@ import threading
 import structlog
 
 from cli.commands._common import setup, stop_on_signals
+from domain import understanding
 from domain.db import is_sqlite
 from webhook import Services
 
@@ -18,6 +19,8 @@ def run(args) -> int:
     stop = stop_on_signals()
     loops = []
     if not args.outbox_only:
+        # The dictionary and the model, read now: not by the first resident's message.
+        understanding.warm_up()
         loops.append(("event-worker", services.event_worker().run_forever))
     if not args.events_only:
         loops.append(("dispatcher", services.dispatcher().run_forever))

@@ -136,3 +136,16 @@ def test_a_refusal_in_a_batch_is_answered_politely_and_no_one_else_is_answered_t
         assert set(s.scalars(select(InboundEvent.status))) == {inbox.DONE}
         assert s.scalar(select(Person.display_name).where(Person.line_user_id == coordinator)) != "途中"
     assert after == before + 1
+
+
+def test_two_workers_reading_the_same_oldest_events_each_get_a_batch(pg, clock):
+    _engine, sessions = pg
+    store(sessions, [text_event(n, user) for n, user in enumerate(users(20))], clock.now())
+    with sessions() as first, sessions() as second:
+        with first.begin(), second.begin():
+            mine = inbox.claim_heads(first, clock.now(), inbox.SourceCursor(), 8)
+            theirs = inbox.claim_heads(second, clock.now(), inbox.SourceCursor(), 8)
+            assert len(mine) == len(theirs) == 8
+            assert not {e.id for e in mine} & {e.id for e in theirs}
+            first.rollback()
+            second.rollback()
