@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import http.client
 import json
 from typing import Any
 
@@ -110,14 +111,29 @@ def takes_reply_token(event: dict[str, Any]) -> bool:
 _CONNECTIONS = urllib3.PoolManager(num_pools=4, maxsize=64, block=False, retries=False)
 
 
+_STALE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
+
+
+def _request(url: str, body: bytes, headers: dict[str, str]):
+    return _CONNECTIONS.request("POST", url, body=body, headers=headers,
+                                timeout=urllib3.Timeout(WEBHOOK_TIMEOUT_SECONDS))
+
+
 def post(url: str, body: bytes, signature: str | None) -> dict[str, Any]:
     """POST a webhook body; never raises: the outcome is reported to the caller."""
     headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT}
     if signature is not None:
         headers["X-Line-Signature"] = signature
     try:
-        response = _CONNECTIONS.request("POST", url, body=body, headers=headers,
-                                        timeout=urllib3.Timeout(WEBHOOK_TIMEOUT_SECONDS))
+        try:
+            response = _request(url, body, headers)
+        except urllib3.exceptions.ProtocolError as exc:
+            if not isinstance(exc.__context__ or exc.args[-1], _STALE):
+                raise
+            # A kept-alive connection the bot's server had just closed (its idle timeout): the
+            # request never reached the app. Once more, on a new connection; were it a delivery
+            # after all, the bot knows the webhookEventId (as after LINE's redelivery).
+            response = _request(url, body, headers)
     except urllib3.exceptions.NewConnectionError as exc:  # refused (a kind of TimeoutError in urllib3)
         return {"status": None, "body": None, "error": f"connection_error: {exc.__class__.__name__}"}
     except urllib3.exceptions.TimeoutError:

@@ -142,3 +142,55 @@ def test_chat_page_is_served_in_utf8(sim):
     assert '<meta charset="utf-8">' in r.text and "シミュレーター" in r.text
     for asset in ("app.js", "flex.js", "style.css"):
         assert requests.get(f"{sim.url}/static/{asset}", timeout=5).status_code == 200
+
+
+def test_a_kept_alive_connection_the_bot_closed_is_tried_once_more_on_a_new_one():
+    """The bot's server closes idle kept-alive connections; a delivery that meets one just as it
+    closes is sent again on a new connection, not reported as the bot's failure."""
+    import socket
+    import threading
+
+    from linesim.webhook import post
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+    seen = []
+
+    def serve():
+        for n in range(2):
+            conn, _ = listener.accept()
+            seen.append(conn.recv(65536).split(b"\r\n", 1)[0])
+            if n == 1:
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nOK")
+            conn.close()  # the first: closed without an answer
+
+    threading.Thread(target=serve, daemon=True).start()
+    result = post(f"http://127.0.0.1:{port}/callback", b"{}", "sig")
+    listener.close()
+    assert result == {"status": 200, "body": "OK", "error": None}
+    assert seen == [b"POST /callback HTTP/1.1"] * 2
+
+
+def test_a_bot_that_never_answers_is_reported_after_one_more_try():
+    import socket
+    import threading
+
+    from linesim.webhook import post
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+
+    def serve():
+        for _ in range(2):
+            conn, _ = listener.accept()
+            conn.recv(65536)
+            conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    result = post(f"http://127.0.0.1:{port}/callback", b"{}", "sig")
+    listener.close()
+    assert result["status"] is None and result["error"] == "connection_error: ProtocolError"
