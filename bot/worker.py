@@ -88,6 +88,10 @@ class EventWorker:
         self._cursor = inbox.SourceCursor()
         # Events per transaction (PostgreSQL; see _run_batch). 1: each alone, with a savepoint.
         self._batch = batch
+        # Halved after a batch that had to be undone, doubled back after one that was not: a
+        # run of events that fail (a flood of malformed ones) is then handled one by one instead
+        # of each failure costing the whole batch twice.
+        self._batch_now = batch
 
     def run_once(self) -> bool:
         """Handle the next due event (or, with a batch, events); False when there is none."""
@@ -95,9 +99,11 @@ class EventWorker:
 
     def _step(self) -> int:
         """How many events were taken (handled, or recorded as failed)."""
-        if self._batch > 1:
+        if self._batch_now > 1:
             return self._run_batch()
-        return int(self._run_one())
+        taken = int(self._run_one())
+        self._batch_now = min(self._batch, self._batch_now * 2)
+        return taken
 
     def _run_one(self, event_id: int | None = None) -> bool:
         """Claim one event (the next due, or this one) and handle it in its own transaction."""
@@ -159,7 +165,7 @@ class EventWorker:
         ids: list[int] = []
         try:
             with transaction(self._sessions) as session:
-                events = inbox.claim_heads(session, now, self._cursor, self._batch)
+                events = inbox.claim_heads(session, now, self._cursor, self._batch_now)
                 if not events:
                     return 0
                 ids = [event.id for event in events]
@@ -176,7 +182,9 @@ class EventWorker:
             if not ids:
                 raise  # the claim itself failed (the database away): nothing was taken
             log.info("event.batch_undone", events=len(ids), error=type(exc).__name__)
+            self._batch_now = max(1, self._batch_now // 2)
             return sum(self._run_one(event_id) for event_id in ids)
+        self._batch_now = min(self._batch, self._batch_now * 2)
         for event, outcome in zip(events, outcomes):
             log.info("event.handled", event_id=event.id, event_type=event.event_type, outcome=outcome)
         self._run_after_commit(later, ids[0] if len(ids) == 1 else None)

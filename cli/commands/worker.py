@@ -19,9 +19,15 @@ def run(args) -> int:
     stop = stop_on_signals()
     loops = []
     if not args.outbox_only:
-        # The dictionary and the model, read now: not by the first resident's message.
-        understanding.warm_up()
-        loops.append(("event-worker", services.event_worker().run_forever))
+        worker = services.event_worker()
+
+        def handle_events(stop: threading.Event) -> None:
+            # The dictionary and the model, read before the first event, not by the first
+            # resident's message; in this thread, so the dispatcher sends meanwhile.
+            understanding.warm_up()
+            worker.run_forever(stop)
+
+        loops.append(("event-worker", handle_events))
     if not args.events_only:
         loops.append(("dispatcher", services.dispatcher().run_forever))
     if is_sqlite(services.engine):

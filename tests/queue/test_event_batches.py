@@ -149,3 +149,24 @@ def test_two_workers_reading_the_same_oldest_events_each_get_a_batch(pg, clock):
             assert not {e.id for e in mine} & {e.id for e in theirs}
             first.rollback()
             second.rollback()
+
+
+def test_after_an_undone_batch_the_next_takes_half_as_many_then_grows_back(pg, clock):
+    engine, sessions = pg
+    people = users(24)
+    store(sessions, [text_event(n, user, ts=1000 + n) for n, user in enumerate(people)], clock.now())
+    commits = []
+    event.listen(engine, "commit", lambda conn: commits.append(1))
+    batches: dict[int, list[str]] = defaultdict(list)
+
+    def first_fails(session, raw, now):
+        if session.info.get("sasaeai.whole_or_nothing"):
+            batches[len(commits)].append(raw["source"]["userId"])
+        if raw["source"]["userId"] == people[7]:
+            raise RuntimeError("handler bug")
+        return "ok"
+
+    EventWorker(sessions, clock, first_fails, batch=8, max_attempts=1).run_until_idle()
+    sizes = [len(users_in) for _, users_in in sorted(batches.items())]
+    # 8 (undone at its last), then 4, then 8 again: the rest (24 - 8 - 4 = 12) in 8 and 4.
+    assert sizes == [8, 4, 8, 4]
