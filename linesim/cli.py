@@ -25,7 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
                              "else one derived from the secret)")
     parser.add_argument("--reply-token-ttl", type=float, default=60.0)
     parser.add_argument("--server", choices=("gunicorn", "werkzeug"), default="gunicorn",
-                        help="gunicorn (default; connections kept alive) or werkzeug's threaded server")
+                        help="gunicorn (default; connections kept alive) or werkzeug's threaded server "
+                             "(always with --port 0: any free port)")
     parser.add_argument("--threads", type=int, default=64,
                         help="gunicorn threads: each webhook delivery holds one until the bot answers")
     parser.add_argument("--access-log", action="store_true",

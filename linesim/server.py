@@ -137,8 +137,8 @@ def create_app(channel_secret: str, access_token: str | None, webhook_url: str |
     def _drop_connection() -> bool:
         """Close the TCP connection without answering (the request was already accepted).
 
-        werkzeug then fails to write the response and drops it quietly, so the
-        client sees a connection error, as after a network failure at LINE's edge.
+        The server (werkzeug's or gunicorn's) then fails to write the response and drops it
+        quietly, so the client sees a connection error, as after a network failure at LINE's edge.
         """
         sock = request.environ.get("werkzeug.socket") or request.environ.get("gunicorn.socket")
         if sock is None:

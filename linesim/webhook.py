@@ -105,12 +105,11 @@ def takes_reply_token(event: dict[str, Any]) -> bool:
     return event["type"] != "unfollow" and event["mode"] == "active"
 
 
-# Kept-alive connections to the bot, shared by the server's threads (one per request): a new
-# TCP connection per event cost the simulator and the bot's web server more than the event.
-# No retries: a webhook LINE could not deliver is reported, and redelivered only when asked.
+# Kept-alive connections to the bot, shared by the server's threads: a new TCP connection per
+# event cost the simulator and the bot's web server more than the event. No retries but the
+# one below (a connection the bot had just closed): a webhook that could not be delivered is
+# reported, and redelivered only when asked.
 _CONNECTIONS = urllib3.PoolManager(num_pools=4, maxsize=64, block=False, retries=False)
-
-
 _STALE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
 
 
