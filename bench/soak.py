@@ -28,7 +28,12 @@ pending. Then it counts, from the database and the simulator's request log:
   by reply   share of delivered answers that went by reply (free) rather than push
   latency    event timestamp to LINE's accepting call, p50/p99
 
-and the CPU time per event of each process kind (web, event worker, dispatcher, other worker
+and, while sending, the backlog (pending events and outbox rows, once a second) and the webhook
+round trip as the load generator sees it (SOAK_SLOW_ACKS=1 prints each one over a second, with
+when it was sent). Sending starts once the web app answers /healthz and every worker runs its
+event loop (its reader loaded), as in a deployment that is up before LINE sends.
+
+Also the CPU time per event of each process kind (web, event worker, dispatcher, other worker
 threads, LINE simulator, database backends of this run, the load generator), sampled from
 /proc every half second (a killed worker counts up to its last sample).
 """
