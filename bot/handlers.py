@@ -245,15 +245,15 @@ def on_dialogue_event(ctx: EventContext, event: Event) -> str:
 def refusing_politely(turn: dialogue.Turn, state: str, inp: dialogue.Input) -> str:
     """One dialogue step; when the domain refuses (a match not accepted, a closed case …) what
     the step wrote is undone and the person is told politely, rather than the event failing."""
+    if turn.session.info.get(WHOLE_OR_NOTHING):
+        # No savepoint to undo the step: a refusal goes up, the worker undoes the batch and
+        # handles this event alone, where it is answered below.
+        return dialogue.step(turn, state, inp)
     said = turn.ctx.queued
     try:
-        if turn.session.info.get(WHOLE_OR_NOTHING):
-            return dialogue.step(turn, state, inp)
         with turn.session.begin_nested():
             return dialogue.step(turn, state, inp)
     except REFUSALS as exc:
-        if turn.session.info.get(WHOLE_OR_NOTHING):
-            raise  # no savepoint here: the worker undoes the batch and handles this event alone
         log.info("dialogue.refused", refusal=type(exc).__name__, input=inp.key)
         turn.ctx.take_back(said)
         turn.say(text(RESIDENT["refused"]))
